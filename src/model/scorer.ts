@@ -1,0 +1,14 @@
+// The worker scores through this interface, so the isolation forest, an imported scikit-learn model
+// and the provisional scorer are interchangeable and every decision can be stamped with `version`.
+
+export interface Scorer {
+  /** Stamped on every decision made with this scorer. */
+  readonly version: string;
+  /** The features this scorer reads, in the column order of `rows`. */
+  readonly featureNames: readonly string[];
+  /**
+   * Scores `n` rows stored row-major in `rows` (n × featureNames.length) into `out[0..n)`.
+   * Higher = more anomalous. Must not allocate per row.
+   */
+  scoreBatch(rows: Float64Array, n: number, out: Float64Array): void;
+}
