@@ -1,0 +1,236 @@
+// The worker's Store over PostgreSQL or PGlite. One write = one transaction: checkpoint fencing, then the
+// scored rows and dead letters as one multi-row statement per table (arrays unnested server-side: one
+// round trip per table per chunk, however many rows). Every value travels as text and is cast in SQL, so
+// bigint offsets stay exact and both drivers see the same parameters.
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import type { Logger } from "pino";
+import {
+  type BatchWrite,
+  type CheckpointAdvance,
+  CheckpointConflictError,
+  type DeadLetterRow,
+  type ScoredRow,
+  type Store,
+} from "../../pipeline/ports.ts";
+import { type Db, pgDb, pgliteDb, type Queryable } from "./db.ts";
+import { applyMigrations } from "./migrate.ts";
+import { DayPartitions, dayOf } from "./partitions.ts";
+
+export type PgStore = Store & { readonly db: Db };
+
+export interface StoreOptions {
+  /** Daily partitions migrate() creates after today (default 7). */
+  partitionDaysAhead?: number;
+  logger?: Logger;
+  /** Rows per INSERT statement; larger batches are split (default 10,000). */
+  chunkRows?: number;
+}
+
+export interface PgStoreOptions extends StoreOptions {
+  url: string;
+  /** Pool size (default 10). */
+  poolSize?: number;
+}
+
+export interface PgliteStoreOptions extends StoreOptions {
+  /** Directory of the PGlite database; undefined keeps it in memory. */
+  dataDir?: string;
+}
+
+/** A Store on real PostgreSQL through a node-postgres pool that reconnects by itself. */
+export async function createPgStore(options: PgStoreOptions): Promise<PgStore> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize ?? 10,
+    // Fail a checkout instead of hanging forever when the server accepts but never answers.
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    application_name: "fraudstream",
+  });
+  return createStore(pgDb(pool, options.logger), options);
+}
+
+/** A Store on embedded PGlite (the demo): in memory, or persisted in `dataDir`. */
+export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<PgStore> {
+  const pglite = await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  return createStore(pgliteDb(pglite), options);
+}
+
+/** A Store over any Db. close() closes the Db. */
+export function createStore(db: Db, options: StoreOptions = {}): PgStore {
+  const daysAhead = options.partitionDaysAhead ?? 7;
+  const chunkRows = options.chunkRows ?? 10_000;
+  const partitions = new DayPartitions(db);
+  return {
+    db,
+    async migrate() {
+      const applied = await applyMigrations(db);
+      if (applied.length > 0) options.logger?.info({ applied }, "database migrated");
+      await partitions.ensureAhead(daysAhead);
+    },
+    async loadCheckpoints(group, topic, partitionIds) {
+      const r = await db.query<{ partition: number; next_offset: string }>(
+        `SELECT partition, next_offset::text AS next_offset FROM checkpoints
+          WHERE consumer_group = $1 AND topic = $2 AND partition = ANY($3::text[]::int4[])`,
+        [group, topic, partitionIds.map(String)],
+      );
+      return new Map(r.rows.map((row) => [Number(row.partition), BigInt(row.next_offset)]));
+    },
+    async writeBatch(write: BatchWrite) {
+      try {
+        await partitions.ensure(write.scored.map((row) => dayOf(row.eventTime)));
+        await db.transaction(async (tx) => {
+          // Fencing first: a worker that lost its partition learns it before inserting anything, and
+          // the checkpoint row lock it takes orders competing writers of the same partition.
+          for (const advance of sortedAdvances(write.checkpoints)) await advanceCheckpoint(tx, advance);
+          for (let i = 0; i < write.scored.length; i += chunkRows) {
+            await insertScored(tx, write.scored.slice(i, i + chunkRows));
+          }
+          for (let i = 0; i < write.deadLetters.length; i += chunkRows) {
+            await insertDeadLetters(tx, write.deadLetters.slice(i, i + chunkRows));
+          }
+        });
+      } catch (err) {
+        // A day partition may have been dropped behind our back (retention): check again next time.
+        partitions.forget();
+        throw err;
+      }
+    },
+    close: () => db.close(),
+  };
+}
+
+/** Same lock order in every writer, so two batches touching the same partitions cannot deadlock. */
+function sortedAdvances(advances: CheckpointAdvance[]): CheckpointAdvance[] {
+  return [...advances].sort(
+    (a, b) => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition,
+  );
+}
+
+async function advanceCheckpoint(tx: Queryable, a: CheckpointAdvance): Promise<void> {
+  const r =
+    a.from === null
+      ? await tx.query(
+          `INSERT INTO checkpoints (consumer_group, topic, partition, next_offset)
+           VALUES ($1, $2, $3::int4, $4::bigint) ON CONFLICT DO NOTHING`,
+          [a.group, a.topic, String(a.partition), a.to.toString()],
+        )
+      : await tx.query(
+          `UPDATE checkpoints SET next_offset = $4::bigint, updated_at = now()
+            WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4 AND next_offset = $5::bigint`,
+          [a.group, a.topic, String(a.partition), a.to.toString(), a.from.toString()],
+        );
+  if (r.rowCount !== 1) throw new CheckpointConflictError(a.topic, a.partition);
+}
+
+type Column<R> = readonly [name: string, sqlType: string, value: (row: R) => string | null];
+
+const SCORED_COLUMNS: readonly Column<ScoredRow>[] = [
+  ["transaction_id", "text", (r) => text(r.transactionId)],
+  ["event_time", "timestamptz", (r) => iso(r.eventTime)],
+  ["user_id", "text", (r) => text(r.userId)],
+  ["card_id", "text", (r) => textOrNull(r.cardId)],
+  ["amount", "numeric", (r) => String(r.amount)],
+  ["currency", "text", (r) => text(r.currency)],
+  ["merchant_id", "text", (r) => textOrNull(r.merchantId)],
+  ["merchant_category", "text", (r) => textOrNull(r.merchantCategory)],
+  ["country", "text", (r) => textOrNull(r.country)],
+  ["channel", "text", (r) => textOrNull(r.channel)],
+  ["device", "text", (r) => textOrNull(r.device)],
+  ["features", "jsonb", (r) => jsonb(r.features)],
+  ["score", "float8", (r) => String(r.score)],
+  ["risk", "text", (r) => text(r.risk)],
+  ["decision", "text", (r) => text(r.decision)],
+  ["model_version", "text", (r) => text(r.modelVersion)],
+  ["rule_set_version", "text", (r) => text(r.ruleSetVersion)],
+  ["is_fraud", "bool", (r) => (r.isFraud === null ? null : String(r.isFraud))],
+  ["fraud_type", "text", (r) => textOrNull(r.fraudType)],
+  ["payload", "jsonb", (r) => jsonb(r.payload)],
+  ["src_topic", "text", (r) => text(r.source.topic)],
+  ["src_partition", "int4", (r) => String(r.source.partition)],
+  ["src_offset", "int8", (r) => r.source.offset.toString()],
+  ["produced_at", "timestamptz", (r) => iso(r.producedAt)],
+  ["ingested_at", "timestamptz", (r) => iso(r.ingestedAt)],
+];
+
+const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
+  ["topic", "text", (r) => text(r.topic)],
+  ["partition", "int4", (r) => String(r.partition)],
+  ['"offset"', "int8", (r) => r.offset.toString()],
+  ["key", "bytea", (r) => hex(r.key)],
+  ["raw", "bytea", (r) => hex(r.raw)],
+  ["reason", "text", (r) => text(r.reason)],
+  ["detail", "text", (r) => text(r.detail)],
+  ["field", "text", (r) => textOrNull(r.field)],
+  ["transaction_id", "text", (r) => textOrNull(r.transactionId)],
+  ["produced_at", "timestamptz", (r) => iso(r.producedAt)],
+];
+
+/**
+ * INSERT INTO t (c1, …) SELECT c1::type, … FROM unnest($1::text[], …) ON CONFLICT DO NOTHING.
+ * One text[] parameter per column, so the parameter count does not grow with the rows.
+ */
+function unnestInsert<R>(table: string, columns: readonly Column<R>[]): string {
+  const names = columns.map(([name]) => name).join(", ");
+  const aliases = columns.map((_, i) => `c${i}`);
+  const casts = columns.map(([, type], i) => `c${i}::${type}`).join(", ");
+  const arrays = columns.map((_, i) => `$${i + 1}::text[]`).join(", ");
+  return `INSERT INTO ${table} (${names}) SELECT ${casts} FROM unnest(${arrays}) AS u(${aliases.join(", ")}) ON CONFLICT DO NOTHING`;
+}
+
+const INSERT_SCORED = unnestInsert("transactions_scored", SCORED_COLUMNS);
+const INSERT_DEAD_LETTERS = unnestInsert("dead_letters", DEAD_LETTER_COLUMNS);
+
+function columnArrays<R>(rows: readonly R[], columns: readonly Column<R>[]): (string | null)[][] {
+  const arrays = columns.map(() => new Array<string | null>(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as R;
+    for (let c = 0; c < columns.length; c++) {
+      (arrays[c] as (string | null)[])[r] = (columns[c] as Column<R>)[2](row);
+    }
+  }
+  return arrays;
+}
+
+async function insertScored(tx: Queryable, rows: ScoredRow[]): Promise<void> {
+  if (rows.length > 0) await tx.query(INSERT_SCORED, columnArrays(rows, SCORED_COLUMNS));
+}
+
+async function insertDeadLetters(tx: Queryable, rows: DeadLetterRow[]): Promise<void> {
+  if (rows.length > 0) await tx.query(INSERT_DEAD_LETTERS, columnArrays(rows, DEAD_LETTER_COLUMNS));
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+/** PostgreSQL text cannot hold U+0000; one such character would fail the whole batch forever. */
+function text(s: string): string {
+  return s.includes("\u0000") ? s.replaceAll("\u0000", "\uFFFD") : s;
+}
+
+function textOrNull(s: string | null): string | null {
+  return s === null ? null : text(s);
+}
+
+/**
+ * JSON text that jsonb accepts. JSON.stringify escapes U+0000 as \u0000 and lone surrogates as \udXXX,
+ * both of which jsonb rejects; they become U+FFFD. Escaped backslashes are matched first so that a
+ * literal "\\u0000" (backslash, then the text u0000) is left alone.
+ */
+function jsonb(value: unknown): string {
+  const json = JSON.stringify(value);
+  if (!json.includes("\\u")) return json;
+  return json.replace(/\\(?:\\|u0000|ud[89a-f][0-9a-f]{2})/g, (m) => (m === "\\\\" ? m : "\\ufffd"));
+}
+
+/** bytea input text ('\x0a1b…'); the cast from text[] turns it into bytes. */
+function hex(bytes: Uint8Array | null): string | null {
+  return bytes === null
+    ? null
+    : `\\x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")}`;
+}
+
+/** For tests and tools: the JSON text the store writes for a JSONB value. */
+export const toJsonbText = jsonb;
