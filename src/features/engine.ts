@@ -1,0 +1,772 @@
+// Per-user behavioural state and the features computed from it, for the users of one Kafka partition.
+// Pure: no I/O, no wall clock; time is the events' own. See docs/features.md for the definitions this
+// file implements (prior events, window edges, lateness, caps, TTL) and the naive reference in
+// engine.property.test.ts, which is the executable form of those definitions.
+//
+// Layout. All users' state lives in one arena of Float64Array chunks: a user is a block of slots
+//   header (HEADER slots) | value table (tabCap × TE) | event buffer (evCap × EV, a ring)
+// so a user costs its slots plus one Map entry, with no object or typed array of its own, and the
+// hot path reads and writes plain doubles.
+//   value table entry: [first event time, kind × 2^32 + FNV-1a hash of the value, spend (categories)]
+//   buffered event:    [event time, amount, latitude, longitude, table indices of country | device <<
+//                       8 | merchant << 16 | category << 24 (255 = none)]
+// Buffered events are kept sorted by (event time, arrival): an out-of-order event is inserted in place.
+import type { Transaction } from "../contract/transaction.ts";
+import { FEATURES, featureIndex } from "./registry.ts";
+import { writeStatelessFeatures } from "./stateless.ts";
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const WIDTH = FEATURES.length;
+
+export interface FeatureEngineOptions {
+  /** An event older than the user's newest event time minus this is late: no features, no state change. */
+  allowedLatenessMs: number;
+  /** A user whose newest event time is more than this before the watermark given to expire() is dropped. */
+  stateTtlMs: number;
+  /**
+   * Most events kept per user for the windows (default 256). Beyond it the oldest are dropped early, so
+   * windowed counts, sums and distinct counts saturate at this many events.
+   */
+  maxEventsPerUser?: number;
+}
+
+export class FeatureStateError extends Error {
+  override name = "FeatureStateError";
+}
+
+/** Version of the bytes of serializeUser(); restoreUser() refuses others. */
+export const STATE_FORMAT_VERSION = 1;
+
+export const DEFAULT_MAX_EVENTS_PER_USER = 256;
+
+// Value kinds of the table and how many distinct values of each a user keeps (sum ≤ 255: the event
+// buffer refers to entries by one byte, 255 meaning none).
+const K_COUNTRY = 0;
+const K_DEVICE = 1;
+const K_MERCHANT = 2;
+const K_CATEGORY = 3;
+const K_CARD = 4;
+/** Distinct values kept per kind: country, device, merchant, category, card. */
+export const VALUE_CAPS: readonly number[] = [32, 32, 128, 32, 16];
+const TABLE_MAX = 240;
+const NONE = 255;
+const TWO32 = 4_294_967_296;
+
+// Header slots.
+const H_SIZE = 0;
+const H_TAB_CAP = 1;
+const H_TAB_N = 2;
+const H_EV_CAP = 3;
+const H_EV_HEAD = 4;
+const H_EV_N = 5;
+const H_MAX_SEEN = 6;
+const H_N = 7;
+const H_SHIFT = 8;
+const H_S1 = 9;
+const H_S2 = 10;
+const H_TOTAL = 11;
+const H_TAIL_T = 12;
+const H_TAIL_LAT = 13;
+const H_TAIL_LON = 14;
+const HEADER = 15;
+const TE = 3;
+const EV = 5;
+const INITIAL_TAB_CAP = 6;
+const INITIAL_EV_CAP = 4;
+
+const C_COUNT_1M = featureIndex("txn_count_1m");
+const C_SUM_1M = featureIndex("txn_sum_1m");
+const C_COUNT_1H = featureIndex("txn_count_1h");
+const C_SUM_1H = featureIndex("txn_sum_1h");
+const C_COUNT_24H = featureIndex("txn_count_24h");
+const C_SUM_24H = featureIndex("txn_sum_24h");
+const C_MAX_1H = featureIndex("amount_max_1h");
+const C_COUNTRIES_24H = featureIndex("distinct_countries_24h");
+const C_DEVICES_24H = featureIndex("distinct_devices_24h");
+const C_MERCHANTS_24H = featureIndex("distinct_merchants_24h");
+const C_USER_COUNT = featureIndex("user_txn_count");
+const C_MEAN = featureIndex("amount_mean");
+const C_STD = featureIndex("amount_std");
+const C_ZSCORE = featureIndex("amount_zscore");
+const C_SINCE_PREV = featureIndex("seconds_since_prev");
+const C_DISTANCE = featureIndex("distance_from_prev_km");
+const C_SPEED = featureIndex("speed_from_prev_kmh");
+const C_NEW_DEVICE = featureIndex("is_new_device");
+const C_NEW_MERCHANT = featureIndex("is_new_merchant");
+const C_NEW_COUNTRY = featureIndex("is_new_country");
+const C_CATEGORY_SHARE = featureIndex("category_spend_share");
+const C_CARDS = featureIndex("distinct_cards");
+
+/** 32-bit FNV-1a over UTF-16 code units; users keep hashes of their values, not the strings. */
+export function hashValue(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The first non-empty of two optional strings; which field stands for a device, merchant, category. */
+function firstPresent(a: string | undefined, b: string | undefined): string | undefined {
+  if (a !== undefined && a !== "") return a;
+  if (b !== undefined && b !== "") return b;
+  return undefined;
+}
+
+/** The identifying values the engine reads from an event (exported for the reference in the tests). */
+export function eventValues(e: Transaction): {
+  country: string | undefined;
+  device: string | undefined;
+  merchant: string | undefined;
+  category: string | undefined;
+  card: string | undefined;
+} {
+  return {
+    country: firstPresent(e.country, undefined),
+    device: firstPresent(e.device_id, e.device),
+    merchant: firstPresent(e.merchant_id, e.merchant_name),
+    category: firstPresent(e.merchant_category, e.mcc),
+    card: firstPresent(e.card_id, undefined),
+  };
+}
+
+function keyOf(kind: number, s: string | undefined): number {
+  return s === undefined ? -1 : kind * TWO32 + hashValue(s);
+}
+
+const EARTH_RADIUS_KM = 6371.0088;
+const RAD = Math.PI / 180;
+
+/** Great-circle distance in km (haversine, mean Earth radius). */
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const dLat = (lat2 - lat1) * RAD;
+  const dLon = (lon2 - lon1) * RAD;
+  const s1 = Math.sin(dLat / 2);
+  const s2 = Math.sin(dLon / 2);
+  const a = s1 * s1 + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * s2 * s2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+/** Whether table entry e exists and its value was first seen at or before t. */
+function seenAt(d: Float64Array, b: number, e: number, t: number): boolean {
+  return e >= 0 && (d[b + HEADER + e * TE] as number) <= t;
+}
+
+function grown(cap: number, max: number): number {
+  return Math.min(max, cap + Math.max(4, cap >> 1));
+}
+
+function blockSize(tabCap: number, evCap: number): number {
+  return (HEADER + TE * tabCap + EV * evCap + 3) & ~3;
+}
+
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+
+/** Blocks of slots in 512 KiB chunks, recycled per size. A handle is chunk × CHUNK + offset. */
+class Arena {
+  chunks: Float64Array[] = [];
+  private top = CHUNK;
+  private readonly free = new Map<number, number[]>();
+  usedSlots = 0;
+
+  alloc(size: number): number {
+    this.usedSlots += size;
+    const list = this.free.get(size);
+    if (list !== undefined && list.length > 0) return list.pop() as number;
+    if (this.top + size > CHUNK) {
+      if (this.chunks.length >= 1 << (32 - CHUNK_BITS))
+        throw new FeatureStateError("feature state arena full");
+      this.chunks.push(new Float64Array(CHUNK));
+      this.top = 0;
+    }
+    const h = (this.chunks.length - 1) * CHUNK + this.top;
+    this.top += size;
+    return h;
+  }
+
+  release(handle: number, size: number): void {
+    this.usedSlots -= size;
+    let list = this.free.get(size);
+    if (list === undefined) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(handle);
+  }
+}
+
+/**
+ * Behavioural features of the users of one partition. processBatch() writes, for each event, the full
+ * vector (stateless + behavioural, FEATURES order) computed from the user's prior events, then adds the
+ * event to the state. Deterministic for a given sequence of calls.
+ */
+export class FeatureEngine {
+  readonly allowedLatenessMs: number;
+  readonly stateTtlMs: number;
+  readonly maxEventsPerUser: number;
+  private readonly users = new Map<string, number>();
+  private arena = new Arena();
+  private dirty = new Set<string>();
+  private readonly stamp = new Uint32Array(256);
+  private generation = 0;
+  private readonly kindCount = new Int32Array(5);
+
+  constructor(options: FeatureEngineOptions) {
+    const { allowedLatenessMs, stateTtlMs } = options;
+    const maxEvents = options.maxEventsPerUser ?? DEFAULT_MAX_EVENTS_PER_USER;
+    if (!(allowedLatenessMs >= 0 && Number.isFinite(allowedLatenessMs)))
+      throw new RangeError("allowedLatenessMs must be a finite number ≥ 0");
+    if (!(stateTtlMs > 0)) throw new RangeError("stateTtlMs must be > 0");
+    if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 1 << 20)
+      throw new RangeError("maxEventsPerUser must be an integer in 1..1048576");
+    this.allowedLatenessMs = allowedLatenessMs;
+    this.stateTtlMs = stateTtlMs;
+    this.maxEventsPerUser = maxEvents;
+  }
+
+  /** Users with state. */
+  get userCount(): number {
+    return this.users.size;
+  }
+
+  /** Bytes of the arena blocks users hold (excludes the Map of user ids and recycled blocks). */
+  stateBytes(): number {
+    return this.arena.usedSlots * 8;
+  }
+
+  /** Bytes of arena chunks allocated (what the state costs the process, recycled blocks included). */
+  arenaBytes(): number {
+    return this.arena.chunks.length * CHUNK * 8;
+  }
+
+  hasUser(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
+  /**
+   * For each event i: status[i] = 0 and out[i·W .. i·W+W) = its feature vector (W = FEATURES.length),
+   * or status[i] = 1 (late: see allowedLatenessMs) with the row set to NaN and no state change.
+   * `eventTimes[i]` is events[i].timestamp in epoch ms. Returns the number of late events.
+   */
+  processBatch(
+    events: readonly Transaction[],
+    eventTimes: ArrayLike<number>,
+    out: Float64Array,
+    status: Uint8Array,
+  ): number {
+    const n = events.length;
+    if (eventTimes.length < n || status.length < n || out.length < n * WIDTH)
+      throw new RangeError("processBatch: eventTimes, status or out is shorter than events");
+    let late = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.processOne(events[i] as Transaction, eventTimes[i] as number, out, i * WIDTH)) {
+        status[i] = 0;
+      } else {
+        status[i] = 1;
+        late++;
+        out.fill(Number.NaN, i * WIDTH, (i + 1) * WIDTH);
+      }
+    }
+    return late;
+  }
+
+  private processOne(ev: Transaction, t: number, out: Float64Array, row: number): boolean {
+    const userId = ev.user_id;
+    let h = this.users.get(userId);
+    let chunks = this.arena.chunks;
+    if (h === undefined) {
+      h = this.allocUser(INITIAL_TAB_CAP, INITIAL_EV_CAP);
+      chunks = this.arena.chunks;
+      const d = chunks[h >>> CHUNK_BITS] as Float64Array;
+      const b = h & CHUNK_MASK;
+      d[b + H_MAX_SEEN] = t;
+      d[b + H_TAIL_T] = Number.NEGATIVE_INFINITY;
+      d[b + H_TAIL_LAT] = Number.NaN;
+      d[b + H_TAIL_LON] = Number.NaN;
+      this.users.set(userId, h);
+    } else {
+      const d = chunks[h >>> CHUNK_BITS] as Float64Array;
+      const b = h & CHUNK_MASK;
+      const maxSeen = d[b + H_MAX_SEEN] as number;
+      if (t < maxSeen - this.allowedLatenessMs || t < (d[b + H_TAIL_T] as number)) return false;
+    }
+    this.dirty.add(userId);
+    writeStatelessFeatures(ev, t, out, row);
+
+    let d = chunks[h >>> CHUNK_BITS] as Float64Array;
+    let b = h & CHUNK_MASK;
+    const amount = ev.amount;
+    const lat = ev.latitude ?? Number.NaN;
+    const lon = ev.longitude ?? Number.NaN;
+    const kCountry = keyOf(K_COUNTRY, firstPresent(ev.country, undefined));
+    const kDevice = keyOf(K_DEVICE, firstPresent(ev.device_id, ev.device));
+    const kMerchant = keyOf(K_MERCHANT, firstPresent(ev.merchant_id, ev.merchant_name));
+    const kCategory = keyOf(K_CATEGORY, firstPresent(ev.merchant_category, ev.mcc));
+    const kCard = keyOf(K_CARD, firstPresent(ev.card_id, undefined));
+
+    // ---- value table: look up this event's values, count cards seen at or before t, kinds held
+    let tabCap = d[b + H_TAB_CAP] as number;
+    const tabN = d[b + H_TAB_N] as number;
+    let iCountry = -1;
+    let iDevice = -1;
+    let iMerchant = -1;
+    let iCategory = -1;
+    let iCard = -1;
+    let cards = 0;
+    const kindCount = this.kindCount;
+    kindCount.fill(0);
+    for (let e = 0, p = b + HEADER; e < tabN; e++, p += TE) {
+      const key = d[p + 1] as number;
+      const kind = Math.floor(key / TWO32);
+      kindCount[kind] = (kindCount[kind] as number) + 1;
+      if (kind === K_CARD) {
+        if ((d[p] as number) <= t) cards++;
+        if (key === kCard) iCard = e;
+      } else if (key === kCountry) iCountry = e;
+      else if (key === kDevice) iDevice = e;
+      else if (key === kMerchant) iMerchant = e;
+      else if (key === kCategory) iCategory = e;
+    }
+
+    // ---- buffered events: p = how many have event time ≤ t (all but the out-of-order tail)
+    let evCap = d[b + H_EV_CAP] as number;
+    let head = d[b + H_EV_HEAD] as number;
+    let evN = d[b + H_EV_N] as number;
+    let evBase = b + HEADER + TE * tabCap;
+    let p = evN;
+    while (p > 0) {
+      let j = head + p - 1;
+      if (j >= evCap) j -= evCap;
+      if ((d[evBase + j * EV] as number) <= t) break;
+      p--;
+    }
+    // Events after t (arrived earlier, within lateness) are not prior: take them out of the totals.
+    const shift = d[b + H_SHIFT] as number;
+    let laterN = 0;
+    let laterS1 = 0;
+    let laterS2 = 0;
+    let laterTotal = 0;
+    let laterCategory = 0;
+    for (let q = p; q < evN; q++) {
+      let j = head + q;
+      if (j >= evCap) j -= evCap;
+      const s = evBase + j * EV;
+      const a = d[s + 1] as number;
+      const x = a - shift;
+      laterN++;
+      laterS1 += x;
+      laterS2 += x * x;
+      laterTotal += a;
+      if (iCategory >= 0 && (d[s + 4] as number) >>> 24 === iCategory) laterCategory += a;
+    }
+    // Windows (t − W, t], newest first.
+    let gen = this.generation + 1;
+    if (gen > 0xffffffff) {
+      this.stamp.fill(0);
+      gen = 1;
+    }
+    this.generation = gen;
+    const stamp = this.stamp;
+    let count1m = 0;
+    let sum1m = 0;
+    let count1h = 0;
+    let sum1h = 0;
+    let max1h = 0;
+    let count24h = 0;
+    let sum24h = 0;
+    let countries = 0;
+    let devices = 0;
+    let merchants = 0;
+    const from24h = t - DAY;
+    const from1h = t - HOUR;
+    const from1m = t - MINUTE;
+    for (let q = p - 1; q >= 0; q--) {
+      let j = head + q;
+      if (j >= evCap) j -= evCap;
+      const s = evBase + j * EV;
+      const tq = d[s] as number;
+      if (tq <= from24h) break;
+      const a = d[s + 1] as number;
+      count24h++;
+      sum24h += a;
+      if (tq > from1h) {
+        count1h++;
+        sum1h += a;
+        if (a > max1h) max1h = a;
+        if (tq > from1m) {
+          count1m++;
+          sum1m += a;
+        }
+      }
+      const codes = d[s + 4] as number;
+      const c0 = codes & 255;
+      const c1 = (codes >>> 8) & 255;
+      const c2 = (codes >>> 16) & 255;
+      if (c0 !== NONE && stamp[c0] !== gen) {
+        stamp[c0] = gen;
+        countries++;
+      }
+      if (c1 !== NONE && stamp[c1] !== gen) {
+        stamp[c1] = gen;
+        devices++;
+      }
+      if (c2 !== NONE && stamp[c2] !== gen) {
+        stamp[c2] = gen;
+        merchants++;
+      }
+    }
+    // The previous prior event: the newest buffered one at or before t, else the newest dropped one.
+    let prevT: number;
+    let prevLat: number;
+    let prevLon: number;
+    if (p > 0) {
+      let j = head + p - 1;
+      if (j >= evCap) j -= evCap;
+      const s = evBase + j * EV;
+      prevT = d[s] as number;
+      prevLat = d[s + 2] as number;
+      prevLon = d[s + 3] as number;
+    } else {
+      prevT = d[b + H_TAIL_T] as number;
+      prevLat = d[b + H_TAIL_LAT] as number;
+      prevLon = d[b + H_TAIL_LON] as number;
+    }
+    const priorN = (d[b + H_N] as number) - laterN;
+    let mean = 0;
+    let std = 0;
+    let z = 0;
+    let share = 0;
+    if (priorN > 0) {
+      const m1 = ((d[b + H_S1] as number) - laterS1) / priorN;
+      const m2 = ((d[b + H_S2] as number) - laterS2) / priorN;
+      mean = shift + m1;
+      std = Math.sqrt(Math.max(0, m2 - m1 * m1));
+      if (priorN >= 2) z = (amount - mean) / Math.max(std, 0.01 * mean);
+      const total = (d[b + H_TOTAL] as number) - laterTotal;
+      if (iCategory >= 0 && total > 0) {
+        const inCategory = (d[b + HEADER + iCategory * TE + 2] as number) - laterCategory;
+        share = Math.min(1, Math.max(0, inCategory / total));
+      }
+    }
+    let distance = 0;
+    let speed = 0;
+    if (prevT !== Number.NEGATIVE_INFINITY && !Number.isNaN(lat + lon + prevLat + prevLon)) {
+      distance = haversineKm(prevLat, prevLon, lat, lon);
+      speed = distance / (Math.max(t - prevT, MINUTE) / HOUR);
+    }
+    out[row + C_COUNT_1M] = count1m;
+    out[row + C_SUM_1M] = sum1m;
+    out[row + C_COUNT_1H] = count1h;
+    out[row + C_SUM_1H] = sum1h;
+    out[row + C_COUNT_24H] = count24h;
+    out[row + C_SUM_24H] = sum24h;
+    out[row + C_MAX_1H] = max1h;
+    out[row + C_COUNTRIES_24H] = countries;
+    out[row + C_DEVICES_24H] = devices;
+    out[row + C_MERCHANTS_24H] = merchants;
+    out[row + C_USER_COUNT] = priorN;
+    out[row + C_MEAN] = mean;
+    out[row + C_STD] = std;
+    out[row + C_ZSCORE] = z;
+    out[row + C_SINCE_PREV] = prevT === Number.NEGATIVE_INFINITY ? -1 : (t - prevT) / 1000;
+    out[row + C_DISTANCE] = distance;
+    out[row + C_SPEED] = speed;
+    out[row + C_NEW_DEVICE] = kDevice >= 0 && !seenAt(d, b, iDevice, t) ? 1 : 0;
+    out[row + C_NEW_MERCHANT] = kMerchant >= 0 && !seenAt(d, b, iMerchant, t) ? 1 : 0;
+    out[row + C_NEW_COUNTRY] = kCountry >= 0 && !seenAt(d, b, iCountry, t) ? 1 : 0;
+    out[row + C_CATEGORY_SHARE] = share;
+    out[row + C_CARDS] = cards;
+
+    // ---- update: drop buffered events older than any future window can reach
+    const maxSeen = Math.max(d[b + H_MAX_SEEN] as number, t);
+    d[b + H_MAX_SEEN] = maxSeen;
+    const keepFrom = maxSeen - this.allowedLatenessMs - DAY;
+    while (evN > 0) {
+      const s = evBase + head * EV;
+      if ((d[s] as number) >= keepFrom) break;
+      d[b + H_TAIL_T] = d[s] as number;
+      d[b + H_TAIL_LAT] = d[s + 2] as number;
+      d[b + H_TAIL_LON] = d[s + 3] as number;
+      head = head + 1 === evCap ? 0 : head + 1;
+      evN--;
+      p--;
+    }
+    d[b + H_EV_HEAD] = head;
+    d[b + H_EV_N] = evN;
+
+    // Room: one relocation at most, for the new table entries and the new event together.
+    let adds = 0;
+    if (kCountry >= 0 && iCountry < 0 && (kindCount[K_COUNTRY] as number) < (VALUE_CAPS[K_COUNTRY] as number))
+      adds++;
+    if (kDevice >= 0 && iDevice < 0 && (kindCount[K_DEVICE] as number) < (VALUE_CAPS[K_DEVICE] as number))
+      adds++;
+    if (
+      kMerchant >= 0 &&
+      iMerchant < 0 &&
+      (kindCount[K_MERCHANT] as number) < (VALUE_CAPS[K_MERCHANT] as number)
+    )
+      adds++;
+    if (
+      kCategory >= 0 &&
+      iCategory < 0 &&
+      (kindCount[K_CATEGORY] as number) < (VALUE_CAPS[K_CATEGORY] as number)
+    )
+      adds++;
+    if (kCard >= 0 && iCard < 0 && (kindCount[K_CARD] as number) < (VALUE_CAPS[K_CARD] as number)) adds++;
+    const needTab = tabN + adds > tabCap;
+    const needEv = evN === evCap && evCap < this.maxEventsPerUser;
+    if (needTab || needEv) {
+      const newTabCap = needTab ? Math.max(tabN + adds, grown(tabCap, TABLE_MAX)) : tabCap;
+      const newEvCap = needEv ? grown(evCap, this.maxEventsPerUser) : evCap;
+      h = this.relocate(userId, h, newTabCap, newEvCap);
+      chunks = this.arena.chunks;
+      d = chunks[h >>> CHUNK_BITS] as Float64Array;
+      b = h & CHUNK_MASK;
+      tabCap = newTabCap;
+      evCap = newEvCap;
+      head = 0;
+      evBase = b + HEADER + TE * tabCap;
+    }
+
+    // Table: first-seen times, category spend, new entries.
+    const cCountry = this.place(d, b, iCountry, kCountry, K_COUNTRY, t, amount);
+    const cDevice = this.place(d, b, iDevice, kDevice, K_DEVICE, t, amount);
+    const cMerchant = this.place(d, b, iMerchant, kMerchant, K_MERCHANT, t, amount);
+    const cCategory = this.place(d, b, iCategory, kCategory, K_CATEGORY, t, amount);
+    this.place(d, b, iCard, kCard, K_CARD, t, amount);
+
+    // Running totals over all events, shifted by the user's first amount to keep the variance exact.
+    const total = d[b + H_N] as number;
+    if (total === 0) d[b + H_SHIFT] = amount;
+    const x = amount - (d[b + H_SHIFT] as number);
+    d[b + H_N] = total + 1;
+    d[b + H_S1] = (d[b + H_S1] as number) + x;
+    d[b + H_S2] = (d[b + H_S2] as number) + x * x;
+    d[b + H_TOTAL] = (d[b + H_TOTAL] as number) + amount;
+
+    // Buffer: insert at p, keeping (event time, arrival) order; at the cap the oldest event goes.
+    if (evN === evCap) {
+      if (p === 0) {
+        // The new event is the oldest of a full buffer: it is dropped at once.
+        d[b + H_TAIL_T] = t;
+        d[b + H_TAIL_LAT] = lat;
+        d[b + H_TAIL_LON] = lon;
+        return true;
+      }
+      const s = evBase + head * EV;
+      d[b + H_TAIL_T] = d[s] as number;
+      d[b + H_TAIL_LAT] = d[s + 2] as number;
+      d[b + H_TAIL_LON] = d[s + 3] as number;
+      head = head + 1 === evCap ? 0 : head + 1;
+      evN--;
+      p--;
+    }
+    for (let q = evN; q > p; q--) {
+      let to = head + q;
+      if (to >= evCap) to -= evCap;
+      let from = to - 1;
+      if (from < 0) from += evCap;
+      d.copyWithin(evBase + to * EV, evBase + from * EV, evBase + from * EV + EV);
+    }
+    let j = head + p;
+    if (j >= evCap) j -= evCap;
+    const s = evBase + j * EV;
+    d[s] = t;
+    d[s + 1] = amount;
+    d[s + 2] = lat;
+    d[s + 3] = lon;
+    d[s + 4] = (cCountry | (cDevice << 8) | (cMerchant << 16) | (cCategory << 24)) >>> 0;
+    d[b + H_EV_HEAD] = head;
+    d[b + H_EV_N] = evN + 1;
+    return true;
+  }
+
+  /** Records a value of the event in the table; returns its entry index, or NONE when not kept. */
+  private place(
+    d: Float64Array,
+    b: number,
+    idx: number,
+    key: number,
+    kind: number,
+    t: number,
+    amount: number,
+  ): number {
+    if (idx >= 0) {
+      const s = b + HEADER + idx * TE;
+      if ((d[s] as number) > t) d[s] = t;
+      if (kind === K_CATEGORY) d[s + 2] = (d[s + 2] as number) + amount;
+      return idx;
+    }
+    if (key < 0 || (this.kindCount[kind] as number) >= (VALUE_CAPS[kind] as number)) return NONE;
+    const n = d[b + H_TAB_N] as number;
+    const s = b + HEADER + n * TE;
+    d[s] = t;
+    d[s + 1] = key;
+    d[s + 2] = kind === K_CATEGORY ? amount : 0;
+    d[b + H_TAB_N] = n + 1;
+    return n;
+  }
+
+  private allocUser(tabCap: number, evCap: number): number {
+    const size = blockSize(tabCap, evCap);
+    const h = this.arena.alloc(size);
+    const d = this.arena.chunks[h >>> CHUNK_BITS] as Float64Array;
+    const b = h & CHUNK_MASK;
+    d.fill(0, b, b + HEADER);
+    d[b + H_SIZE] = size;
+    d[b + H_TAB_CAP] = tabCap;
+    d[b + H_EV_CAP] = evCap;
+    return h;
+  }
+
+  /** Moves a user to a block with the given capacities; the ring is unrolled so head becomes 0. */
+  private relocate(userId: string, h: number, tabCap: number, evCap: number): number {
+    const nh = this.allocUser(tabCap, evCap);
+    const chunks = this.arena.chunks;
+    const od = chunks[h >>> CHUNK_BITS] as Float64Array;
+    const ob = h & CHUNK_MASK;
+    const nd = chunks[nh >>> CHUNK_BITS] as Float64Array;
+    const nb = nh & CHUNK_MASK;
+    const oldSize = od[ob + H_SIZE] as number;
+    const oldTabCap = od[ob + H_TAB_CAP] as number;
+    const oldEvCap = od[ob + H_EV_CAP] as number;
+    const head = od[ob + H_EV_HEAD] as number;
+    const evN = od[ob + H_EV_N] as number;
+    const tabN = od[ob + H_TAB_N] as number;
+    nd.set(od.subarray(ob + H_TAB_N, ob + HEADER), nb + H_TAB_N);
+    nd[nb + H_TAB_CAP] = tabCap;
+    nd[nb + H_EV_CAP] = evCap;
+    nd[nb + H_EV_HEAD] = 0;
+    nd.set(od.subarray(ob + HEADER, ob + HEADER + tabN * TE), nb + HEADER);
+    const oe = ob + HEADER + TE * oldTabCap;
+    const ne = nb + HEADER + TE * tabCap;
+    for (let q = 0; q < evN; q++) {
+      let j = head + q;
+      if (j >= oldEvCap) j -= oldEvCap;
+      nd.set(od.subarray(oe + j * EV, oe + j * EV + EV), ne + q * EV);
+    }
+    this.arena.release(h, oldSize);
+    this.users.set(userId, nh);
+    return nh;
+  }
+
+  /**
+   * Drops the state of users whose newest event time is more than stateTtlMs before `watermarkMs`
+   * (event time, e.g. the partition's newest event time). Returns their ids; they are also reported by
+   * dirtyUsers(), with serializeUser() returning undefined, so their checkpoints can be deleted.
+   * Cost: one pass over all users; call it every few seconds, not per batch.
+   */
+  expire(watermarkMs: number): string[] {
+    const limit = watermarkMs - this.stateTtlMs;
+    const dropped: string[] = [];
+    const chunks = this.arena.chunks;
+    for (const [userId, h] of this.users) {
+      const d = chunks[h >>> CHUNK_BITS] as Float64Array;
+      const b = h & CHUNK_MASK;
+      if ((d[b + H_MAX_SEEN] as number) < limit) {
+        this.arena.release(h, d[b + H_SIZE] as number);
+        this.users.delete(userId);
+        this.dirty.add(userId);
+        dropped.push(userId);
+      }
+    }
+    return dropped;
+  }
+
+  /** Users whose state changed (or was dropped) since the last clearDirty(). */
+  dirtyUsers(): ReadonlySet<string> {
+    return this.dirty;
+  }
+
+  clearDirty(): void {
+    this.dirty = new Set();
+  }
+
+  /** Drops every user (e.g. when the partition is revoked). */
+  clear(): void {
+    for (const userId of this.users.keys()) this.dirty.add(userId);
+    this.users.clear();
+    this.arena.chunks.length = 0;
+    this.arena = new Arena();
+  }
+
+  /**
+   * The user's state as bytes (little-endian doubles, format STATE_FORMAT_VERSION), or undefined when
+   * the engine holds none for this user (never seen, expired, or cleared: delete its checkpoint).
+   */
+  serializeUser(userId: string): Uint8Array | undefined {
+    const h = this.users.get(userId);
+    if (h === undefined) return undefined;
+    const d = this.arena.chunks[h >>> CHUNK_BITS] as Float64Array;
+    const b = h & CHUNK_MASK;
+    const tabN = d[b + H_TAB_N] as number;
+    const evN = d[b + H_EV_N] as number;
+    const evCap = d[b + H_EV_CAP] as number;
+    const head = d[b + H_EV_HEAD] as number;
+    const f = new Float64Array(3 + HEADER + tabN * TE + evN * EV);
+    f[0] = STATE_FORMAT_VERSION;
+    f[1] = tabN;
+    f[2] = evN;
+    f.set(d.subarray(b, b + HEADER), 3);
+    f[3 + H_EV_HEAD] = 0;
+    f.set(d.subarray(b + HEADER, b + HEADER + tabN * TE), 3 + HEADER);
+    const evBase = b + HEADER + TE * (d[b + H_TAB_CAP] as number);
+    let o = 3 + HEADER + tabN * TE;
+    for (let q = 0; q < evN; q++, o += EV) {
+      let j = head + q;
+      if (j >= evCap) j -= evCap;
+      f.set(d.subarray(evBase + j * EV, evBase + j * EV + EV), o);
+    }
+    return new Uint8Array(f.buffer);
+  }
+
+  /** Replaces the user's state with bytes from serializeUser(). The user is not marked dirty. */
+  restoreUser(userId: string, bytes: Uint8Array): void {
+    if (bytes.byteLength % 8 !== 0 || bytes.byteLength < (3 + HEADER) * 8)
+      throw new FeatureStateError(`state of user ${userId}: ${bytes.byteLength} bytes is not a valid state`);
+    const f = new Float64Array(bytes.slice().buffer);
+    if (f[0] !== STATE_FORMAT_VERSION)
+      throw new FeatureStateError(
+        `state of user ${userId} has format ${f[0]}, this engine reads ${STATE_FORMAT_VERSION}`,
+      );
+    const tabN = f[1] as number;
+    const evN = f[2] as number;
+    if (f.length !== 3 + HEADER + tabN * TE + evN * EV || tabN > TABLE_MAX)
+      throw new FeatureStateError(`state of user ${userId} is truncated or corrupt`);
+    if (evN > this.maxEventsPerUser)
+      throw new FeatureStateError(
+        `state of user ${userId} holds ${evN} events, more than maxEventsPerUser=${this.maxEventsPerUser}`,
+      );
+    const old = this.users.get(userId);
+    if (old !== undefined) {
+      const od = this.arena.chunks[old >>> CHUNK_BITS] as Float64Array;
+      this.arena.release(old, od[(old & CHUNK_MASK) + H_SIZE] as number);
+    }
+    const tabCap = Math.max(INITIAL_TAB_CAP, tabN);
+    const evCap = Math.min(this.maxEventsPerUser, Math.max(INITIAL_EV_CAP, evN));
+    const h = this.allocUser(Math.max(tabCap, tabN), Math.max(evCap, evN));
+    const d = this.arena.chunks[h >>> CHUNK_BITS] as Float64Array;
+    const b = h & CHUNK_MASK;
+    const size = d[b + H_SIZE] as number;
+    d.set(f.subarray(3, 3 + HEADER), b);
+    d[b + H_SIZE] = size;
+    d[b + H_TAB_CAP] = tabCap;
+    d[b + H_EV_CAP] = evCap;
+    d[b + H_EV_HEAD] = 0;
+    d[b + H_TAB_N] = tabN;
+    d[b + H_EV_N] = evN;
+    d.set(f.subarray(3 + HEADER, 3 + HEADER + tabN * TE), b + HEADER);
+    d.set(f.subarray(3 + HEADER + tabN * TE), b + HEADER + TE * tabCap);
+    this.users.set(userId, h);
+  }
+
+  /** Every user with state (for a full checkpoint). */
+  userIds(): IterableIterator<string> {
+    return this.users.keys();
+  }
+}
