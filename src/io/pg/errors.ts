@@ -45,7 +45,11 @@ function prop(err: object, key: string): unknown {
  * too many connections, serialization failure or deadlock), so retrying the whole operation later is
  * the right response. False for everything else, including CheckpointConflictError.
  */
-export function isTransientDbError(err: unknown, depth = 0): boolean {
+export function isTransientDbError(err: unknown): boolean {
+  return transient(err, 0);
+}
+
+function transient(err: unknown, depth: number): boolean {
   if (typeof err !== "object" || err === null || depth > 4) return false;
   const code = prop(err, "code");
   if (typeof code === "string") {
@@ -56,6 +60,6 @@ export function isTransientDbError(err: unknown, depth = 0): boolean {
   const message = prop(err, "message");
   if (typeof message === "string" && TRANSIENT_MESSAGES.some((re) => re.test(message))) return true;
   // Node's connect to "localhost" tries ::1 and 127.0.0.1 and reports an AggregateError of both.
-  if (err instanceof AggregateError && err.errors.some((e) => isTransientDbError(e, depth + 1))) return true;
-  return isTransientDbError(prop(err, "cause"), depth + 1);
+  if (err instanceof AggregateError && err.errors.some((e) => transient(e, depth + 1))) return true;
+  return transient(prop(err, "cause"), depth + 1);
 }
