@@ -348,6 +348,7 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         fraudType: "account_takeover",
         cardId: null,
         merchantId: null,
+        merchantCategory: "a\"b'c\\d{e},f\tg\nh NULL",
       });
       const nul = scoredRow({
         payload: { note: "nul\u0000inside", lone: "\ud83d" },
@@ -361,9 +362,10 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         is_fraud: boolean;
         fraud_type: string;
         card_id: string | null;
+        merchant_category: string;
         event_time: Date;
       }>(
-        `SELECT features, payload, amount::text AS amount, is_fraud, fraud_type, card_id, event_time
+        `SELECT features, payload, amount::text AS amount, is_fraud, fraud_type, card_id, merchant_category, event_time
            FROM transactions_scored WHERE transaction_id = 'json-1'`,
       );
       const got = r.rows[0];
@@ -374,6 +376,7 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       assert.equal(got.is_fraud, true);
       assert.equal(got.fraud_type, "account_takeover");
       assert.equal(got.card_id, null);
+      assert.equal(got.merchant_category, row.merchantCategory);
       assert.equal(new Date(got.event_time).getTime(), row.eventTime);
       // Characters PostgreSQL cannot store become U+FFFD instead of failing the batch.
       const n = await pair.a.db.query<{ payload: unknown; user_id: string }>(
