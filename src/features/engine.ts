@@ -7,10 +7,13 @@
 //   header (HEADER slots) | value table (tabCap × TE) | event buffer (evCap × EV, a ring)
 // so a user costs its slots plus one Map entry, with no object or typed array of its own, and the
 // hot path reads and writes plain doubles.
-//   value table entry: [first event time, kind × 2^32 + FNV-1a hash of the value, spend (categories)]
+//   value table entry: [first event time, kind × 2^32 + FNV-1a hash of the value, spend of retired
+//                       events (categories)]
 //   buffered event:    [event time, amount, latitude, longitude, table indices of country | device <<
 //                       8 | merchant << 16 | category << 24 (255 = none)]
 // Buffered events are kept sorted by (event time, arrival): an out-of-order event is inserted in place.
+// Whole-history statistics are the retired events' aggregates (header) plus the buffered prior events,
+// summed per event: nothing is ever subtracted, so an out-of-order event's statistics stay exact.
 import type { Transaction } from "../contract/transaction.ts";
 import { FEATURES, featureIndex } from "./registry.ts";
 import { writeStatelessFeatures } from "./stateless.ts";
@@ -53,6 +56,8 @@ export const VALUE_CAPS: readonly number[] = [32, 32, 128, 32, 16];
 const TABLE_MAX = 240;
 const NONE = 255;
 const TWO32 = 4_294_967_296;
+/** Keys at or above this are cards (the last kind). */
+const CARD_KEYS = K_CARD * TWO32;
 
 // Header slots.
 const H_SIZE = 0;
@@ -62,14 +67,16 @@ const H_EV_CAP = 3;
 const H_EV_HEAD = 4;
 const H_EV_N = 5;
 const H_MAX_SEEN = 6;
-const H_N = 7;
-const H_SHIFT = 8;
-const H_S1 = 9;
-const H_S2 = 10;
-const H_TOTAL = 11;
-const H_TAIL_T = 12;
-const H_TAIL_LAT = 13;
-const H_TAIL_LON = 14;
+// Events that left the buffer ("retired"): count, mean and sum of squared deviations (Welford), spend.
+const H_OLD_N = 7;
+const H_OLD_MEAN = 8;
+const H_OLD_M2 = 9;
+const H_OLD_TOTAL = 10;
+// The newest retired event: the previous transaction of an event older than every buffered one.
+const H_TAIL_T = 11;
+const H_TAIL_LAT = 12;
+const H_TAIL_LON = 13;
+const H_DIRTY = 14;
 const HEADER = 15;
 const TE = 3;
 const EV = 5;
@@ -150,6 +157,46 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
   return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(a)));
 }
 
+/** Adds an event leaving the buffer (or never entering it) to the user's retired aggregates. */
+function retireValues(
+  d: Float64Array,
+  b: number,
+  t: number,
+  amount: number,
+  lat: number,
+  lon: number,
+  category: number,
+): void {
+  const n = (d[b + H_OLD_N] as number) + 1;
+  const mean = d[b + H_OLD_MEAN] as number;
+  const delta = amount - mean;
+  const newMean = mean + delta / n;
+  d[b + H_OLD_N] = n;
+  d[b + H_OLD_MEAN] = newMean;
+  d[b + H_OLD_M2] = (d[b + H_OLD_M2] as number) + delta * (amount - newMean);
+  d[b + H_OLD_TOTAL] = (d[b + H_OLD_TOTAL] as number) + amount;
+  if (category !== NONE) {
+    const c = b + HEADER + category * TE + 2;
+    d[c] = (d[c] as number) + amount;
+  }
+  d[b + H_TAIL_T] = t;
+  d[b + H_TAIL_LAT] = lat;
+  d[b + H_TAIL_LON] = lon;
+}
+
+/** Retires the buffered event at slot s. */
+function retire(d: Float64Array, b: number, s: number): void {
+  retireValues(
+    d,
+    b,
+    d[s] as number,
+    d[s + 1] as number,
+    d[s + 2] as number,
+    d[s + 3] as number,
+    (d[s + 4] as number) >>> 24,
+  );
+}
+
 /** Whether table entry e exists and its value was first seen at or before t. */
 function seenAt(d: Float64Array, b: number, e: number, t: number): boolean {
   return e >= 0 && (d[b + HEADER + e * TE] as number) <= t;
@@ -163,11 +210,14 @@ function blockSize(tabCap: number, evCap: number): number {
   return (HEADER + TE * tabCap + EV * evCap + 3) & ~3;
 }
 
-const CHUNK_BITS = 16;
+/** Arena waste tolerated before expire() compacts, whatever the ratio (small engines never bother). */
+const COMPACT_SLACK_BYTES = 64 * 2 ** 20;
+const CHUNK_BITS = 23;
 const CHUNK = 1 << CHUNK_BITS;
 const CHUNK_MASK = CHUNK - 1;
 
-/** Blocks of slots in 512 KiB chunks, recycled per size. A handle is chunk × CHUNK + offset. */
+/** Blocks of slots in 64 MiB chunks (above glibc's mmap threshold, so a freed chunk returns to the OS;
+ * untouched pages cost nothing), recycled per size. A handle is chunk × CHUNK + offset. */
 class Arena {
   chunks: Float64Array[] = [];
   private top = CHUNK;
@@ -187,6 +237,11 @@ class Arena {
     const h = (this.chunks.length - 1) * CHUNK + this.top;
     this.top += size;
     return h;
+  }
+
+  /** Bytes up to the allocation front (pages of a chunk beyond it are never touched). */
+  bytes(): number {
+    return this.chunks.length === 0 ? 0 : ((this.chunks.length - 1) * CHUNK + this.top) * 8;
   }
 
   release(handle: number, size: number): void {
@@ -211,7 +266,8 @@ export class FeatureEngine {
   readonly maxEventsPerUser: number;
   private readonly users = new Map<string, number>();
   private arena = new Arena();
-  private dirty = new Set<string>();
+  /** Users changed since clearDirty(), each once (their H_DIRTY flag), plus users whose state was dropped. */
+  private dirty: string[] = [];
   private readonly stamp = new Uint32Array(256);
   private generation = 0;
   private readonly kindCount = new Int32Array(5);
@@ -239,9 +295,9 @@ export class FeatureEngine {
     return this.arena.usedSlots * 8;
   }
 
-  /** Bytes of arena chunks allocated (what the state costs the process, recycled blocks included). */
+  /** Bytes of the arena in use or recycled (what the state costs the process; Map of user ids excluded). */
   arenaBytes(): number {
-    return this.arena.chunks.length * CHUNK * 8;
+    return this.arena.bytes();
   }
 
   hasUser(userId: string): boolean {
@@ -295,11 +351,14 @@ export class FeatureEngine {
       const maxSeen = d[b + H_MAX_SEEN] as number;
       if (t < maxSeen - this.allowedLatenessMs || t < (d[b + H_TAIL_T] as number)) return false;
     }
-    this.dirty.add(userId);
     writeStatelessFeatures(ev, t, out, row);
 
     let d = chunks[h >>> CHUNK_BITS] as Float64Array;
     let b = h & CHUNK_MASK;
+    if (d[b + H_DIRTY] === 0) {
+      d[b + H_DIRTY] = 1;
+      this.dirty.push(userId);
+    }
     const amount = ev.amount;
     const lat = ev.latitude ?? Number.NaN;
     const lon = ev.longitude ?? Number.NaN;
@@ -318,13 +377,9 @@ export class FeatureEngine {
     let iCategory = -1;
     let iCard = -1;
     let cards = 0;
-    const kindCount = this.kindCount;
-    kindCount.fill(0);
     for (let e = 0, p = b + HEADER; e < tabN; e++, p += TE) {
       const key = d[p + 1] as number;
-      const kind = Math.floor(key / TWO32);
-      kindCount[kind] = (kindCount[kind] as number) + 1;
-      if (kind === K_CARD) {
+      if (key >= CARD_KEYS) {
         if ((d[p] as number) <= t) cards++;
         if (key === kCard) iCard = e;
       } else if (key === kCountry) iCountry = e;
@@ -344,25 +399,6 @@ export class FeatureEngine {
       if (j >= evCap) j -= evCap;
       if ((d[evBase + j * EV] as number) <= t) break;
       p--;
-    }
-    // Events after t (arrived earlier, within lateness) are not prior: take them out of the totals.
-    const shift = d[b + H_SHIFT] as number;
-    let laterN = 0;
-    let laterS1 = 0;
-    let laterS2 = 0;
-    let laterTotal = 0;
-    let laterCategory = 0;
-    for (let q = p; q < evN; q++) {
-      let j = head + q;
-      if (j >= evCap) j -= evCap;
-      const s = evBase + j * EV;
-      const a = d[s + 1] as number;
-      const x = a - shift;
-      laterN++;
-      laterS1 += x;
-      laterS2 += x * x;
-      laterTotal += a;
-      if (iCategory >= 0 && (d[s + 4] as number) >>> 24 === iCategory) laterCategory += a;
     }
     // Windows (t − W, t], newest first.
     let gen = this.generation + 1;
@@ -385,13 +421,19 @@ export class FeatureEngine {
     const from24h = t - DAY;
     const from1h = t - HOUR;
     const from1m = t - MINUTE;
+    // Buffered prior events (0..p-1): all of them for the spend, those in 24 h for the windows.
+    let bufferedSum = 0;
+    let bufferedCategory = 0;
     for (let q = p - 1; q >= 0; q--) {
       let j = head + q;
       if (j >= evCap) j -= evCap;
       const s = evBase + j * EV;
       const tq = d[s] as number;
-      if (tq <= from24h) break;
       const a = d[s + 1] as number;
+      const codes = d[s + 4] as number;
+      bufferedSum += a;
+      if (iCategory >= 0 && codes >>> 24 === iCategory) bufferedCategory += a;
+      if (tq <= from24h) continue;
       count24h++;
       sum24h += a;
       if (tq > from1h) {
@@ -403,7 +445,6 @@ export class FeatureEngine {
           sum1m += a;
         }
       }
-      const codes = d[s + 4] as number;
       const c0 = codes & 255;
       const c1 = (codes >>> 8) & 255;
       const c2 = (codes >>> 16) & 255;
@@ -436,21 +477,44 @@ export class FeatureEngine {
       prevLat = d[b + H_TAIL_LAT] as number;
       prevLon = d[b + H_TAIL_LON] as number;
     }
-    const priorN = (d[b + H_N] as number) - laterN;
+    // Amount statistics: retired events (Welford aggregate) merged with the buffered prior ones
+    // (two-pass), by Chan et al.'s formula; no subtraction of later events, so no cancellation.
+    const oldN = d[b + H_OLD_N] as number;
+    const priorN = oldN + p;
     let mean = 0;
     let std = 0;
     let z = 0;
     let share = 0;
     if (priorN > 0) {
-      const m1 = ((d[b + H_S1] as number) - laterS1) / priorN;
-      const m2 = ((d[b + H_S2] as number) - laterS2) / priorN;
-      mean = shift + m1;
-      std = Math.sqrt(Math.max(0, m2 - m1 * m1));
+      let m2 = 0;
+      if (p > 0) {
+        const bufferedMean = bufferedSum / p;
+        let bufferedM2 = 0;
+        for (let q = 0; q < p; q++) {
+          let j = head + q;
+          if (j >= evCap) j -= evCap;
+          const x = (d[evBase + j * EV + 1] as number) - bufferedMean;
+          bufferedM2 += x * x;
+        }
+        if (oldN > 0) {
+          const oldMean = d[b + H_OLD_MEAN] as number;
+          const delta = bufferedMean - oldMean;
+          mean = oldMean + (delta * p) / priorN;
+          m2 = (d[b + H_OLD_M2] as number) + bufferedM2 + (delta * delta * oldN * p) / priorN;
+        } else {
+          mean = bufferedMean;
+          m2 = bufferedM2;
+        }
+      } else {
+        mean = d[b + H_OLD_MEAN] as number;
+        m2 = d[b + H_OLD_M2] as number;
+      }
+      std = Math.sqrt(m2 / priorN);
       if (priorN >= 2) z = (amount - mean) / Math.max(std, 0.01 * mean);
-      const total = (d[b + H_TOTAL] as number) - laterTotal;
+      const total = (d[b + H_OLD_TOTAL] as number) + bufferedSum;
       if (iCategory >= 0 && total > 0) {
-        const inCategory = (d[b + HEADER + iCategory * TE + 2] as number) - laterCategory;
-        share = Math.min(1, Math.max(0, inCategory / total));
+        const inCategory = (d[b + HEADER + iCategory * TE + 2] as number) + bufferedCategory;
+        share = Math.min(1, inCategory / total);
       }
     }
     let distance = 0;
@@ -489,9 +553,7 @@ export class FeatureEngine {
     while (evN > 0) {
       const s = evBase + head * EV;
       if ((d[s] as number) >= keepFrom) break;
-      d[b + H_TAIL_T] = d[s] as number;
-      d[b + H_TAIL_LAT] = d[s + 2] as number;
-      d[b + H_TAIL_LON] = d[s + 3] as number;
+      retire(d, b, s);
       head = head + 1 === evCap ? 0 : head + 1;
       evN--;
       p--;
@@ -500,24 +562,15 @@ export class FeatureEngine {
     d[b + H_EV_N] = evN;
 
     // Room: one relocation at most, for the new table entries and the new event together.
+    // A value not in the table is added unless its kind is at its cap (counted only then: it is rare).
     let adds = 0;
-    if (kCountry >= 0 && iCountry < 0 && (kindCount[K_COUNTRY] as number) < (VALUE_CAPS[K_COUNTRY] as number))
-      adds++;
-    if (kDevice >= 0 && iDevice < 0 && (kindCount[K_DEVICE] as number) < (VALUE_CAPS[K_DEVICE] as number))
-      adds++;
-    if (
-      kMerchant >= 0 &&
-      iMerchant < 0 &&
-      (kindCount[K_MERCHANT] as number) < (VALUE_CAPS[K_MERCHANT] as number)
-    )
-      adds++;
-    if (
-      kCategory >= 0 &&
-      iCategory < 0 &&
-      (kindCount[K_CATEGORY] as number) < (VALUE_CAPS[K_CATEGORY] as number)
-    )
-      adds++;
-    if (kCard >= 0 && iCard < 0 && (kindCount[K_CARD] as number) < (VALUE_CAPS[K_CARD] as number)) adds++;
+    const kindCount = this.kindCount;
+    kindCount[0] = kindCount[1] = kindCount[2] = kindCount[3] = kindCount[4] = -1;
+    if (kCountry >= 0 && iCountry < 0 && this.kindRoom(d, b, K_COUNTRY)) adds++;
+    if (kDevice >= 0 && iDevice < 0 && this.kindRoom(d, b, K_DEVICE)) adds++;
+    if (kMerchant >= 0 && iMerchant < 0 && this.kindRoom(d, b, K_MERCHANT)) adds++;
+    if (kCategory >= 0 && iCategory < 0 && this.kindRoom(d, b, K_CATEGORY)) adds++;
+    if (kCard >= 0 && iCard < 0 && this.kindRoom(d, b, K_CARD)) adds++;
     const needTab = tabN + adds > tabCap;
     const needEv = evN === evCap && evCap < this.maxEventsPerUser;
     if (needTab || needEv) {
@@ -534,34 +587,20 @@ export class FeatureEngine {
     }
 
     // Table: first-seen times, category spend, new entries.
-    const cCountry = this.place(d, b, iCountry, kCountry, K_COUNTRY, t, amount);
-    const cDevice = this.place(d, b, iDevice, kDevice, K_DEVICE, t, amount);
-    const cMerchant = this.place(d, b, iMerchant, kMerchant, K_MERCHANT, t, amount);
-    const cCategory = this.place(d, b, iCategory, kCategory, K_CATEGORY, t, amount);
-    this.place(d, b, iCard, kCard, K_CARD, t, amount);
-
-    // Running totals over all events, shifted by the user's first amount to keep the variance exact.
-    const total = d[b + H_N] as number;
-    if (total === 0) d[b + H_SHIFT] = amount;
-    const x = amount - (d[b + H_SHIFT] as number);
-    d[b + H_N] = total + 1;
-    d[b + H_S1] = (d[b + H_S1] as number) + x;
-    d[b + H_S2] = (d[b + H_S2] as number) + x * x;
-    d[b + H_TOTAL] = (d[b + H_TOTAL] as number) + amount;
+    const cCountry = this.place(d, b, iCountry, kCountry, K_COUNTRY, t);
+    const cDevice = this.place(d, b, iDevice, kDevice, K_DEVICE, t);
+    const cMerchant = this.place(d, b, iMerchant, kMerchant, K_MERCHANT, t);
+    const cCategory = this.place(d, b, iCategory, kCategory, K_CATEGORY, t);
+    this.place(d, b, iCard, kCard, K_CARD, t);
 
     // Buffer: insert at p, keeping (event time, arrival) order; at the cap the oldest event goes.
     if (evN === evCap) {
       if (p === 0) {
-        // The new event is the oldest of a full buffer: it is dropped at once.
-        d[b + H_TAIL_T] = t;
-        d[b + H_TAIL_LAT] = lat;
-        d[b + H_TAIL_LON] = lon;
+        // The new event is the oldest of a full buffer: it is retired at once.
+        retireValues(d, b, t, amount, lat, lon, cCategory);
         return true;
       }
-      const s = evBase + head * EV;
-      d[b + H_TAIL_T] = d[s] as number;
-      d[b + H_TAIL_LAT] = d[s + 2] as number;
-      d[b + H_TAIL_LON] = d[s + 3] as number;
+      retire(d, b, evBase + head * EV);
       head = head + 1 === evCap ? 0 : head + 1;
       evN--;
       p--;
@@ -586,28 +625,32 @@ export class FeatureEngine {
     return true;
   }
 
+  /** Whether the user's table has room for another value of this kind (counts are cached per event). */
+  private kindRoom(d: Float64Array, b: number, kind: number): boolean {
+    let count = this.kindCount[kind] as number;
+    if (count < 0) {
+      count = 0;
+      const tabN = d[b + H_TAB_N] as number;
+      for (let e = 0, p = b + HEADER + 1; e < tabN; e++, p += TE)
+        if (Math.floor((d[p] as number) / TWO32) === kind) count++;
+      this.kindCount[kind] = count;
+    }
+    return count < (VALUE_CAPS[kind] as number);
+  }
+
   /** Records a value of the event in the table; returns its entry index, or NONE when not kept. */
-  private place(
-    d: Float64Array,
-    b: number,
-    idx: number,
-    key: number,
-    kind: number,
-    t: number,
-    amount: number,
-  ): number {
+  private place(d: Float64Array, b: number, idx: number, key: number, kind: number, t: number): number {
     if (idx >= 0) {
       const s = b + HEADER + idx * TE;
       if ((d[s] as number) > t) d[s] = t;
-      if (kind === K_CATEGORY) d[s + 2] = (d[s + 2] as number) + amount;
       return idx;
     }
-    if (key < 0 || (this.kindCount[kind] as number) >= (VALUE_CAPS[kind] as number)) return NONE;
+    if (key < 0 || !this.kindRoom(d, b, kind)) return NONE;
     const n = d[b + H_TAB_N] as number;
     const s = b + HEADER + n * TE;
     d[s] = t;
     d[s + 1] = key;
-    d[s + 2] = kind === K_CATEGORY ? amount : 0;
+    d[s + 2] = 0;
     d[b + H_TAB_N] = n + 1;
     return n;
   }
@@ -638,17 +681,17 @@ export class FeatureEngine {
     const head = od[ob + H_EV_HEAD] as number;
     const evN = od[ob + H_EV_N] as number;
     const tabN = od[ob + H_TAB_N] as number;
-    nd.set(od.subarray(ob + H_TAB_N, ob + HEADER), nb + H_TAB_N);
+    for (let k = H_TAB_N; k < HEADER; k++) nd[nb + k] = od[ob + k] as number;
     nd[nb + H_TAB_CAP] = tabCap;
     nd[nb + H_EV_CAP] = evCap;
     nd[nb + H_EV_HEAD] = 0;
-    nd.set(od.subarray(ob + HEADER, ob + HEADER + tabN * TE), nb + HEADER);
+    for (let k = HEADER; k < HEADER + tabN * TE; k++) nd[nb + k] = od[ob + k] as number;
     const oe = ob + HEADER + TE * oldTabCap;
     const ne = nb + HEADER + TE * tabCap;
     for (let q = 0; q < evN; q++) {
       let j = head + q;
       if (j >= oldEvCap) j -= oldEvCap;
-      nd.set(od.subarray(oe + j * EV, oe + j * EV + EV), ne + q * EV);
+      for (let k = 0; k < EV; k++) nd[ne + q * EV + k] = od[oe + j * EV + k] as number;
     }
     this.arena.release(h, oldSize);
     this.users.set(userId, nh);
@@ -671,25 +714,57 @@ export class FeatureEngine {
       if ((d[b + H_MAX_SEEN] as number) < limit) {
         this.arena.release(h, d[b + H_SIZE] as number);
         this.users.delete(userId);
-        this.dirty.add(userId);
+        this.dirty.push(userId);
         dropped.push(userId);
       }
     }
+    if (this.arenaBytes() > 2 * this.stateBytes() + COMPACT_SLACK_BYTES) this.compact();
     return dropped;
   }
 
-  /** Users whose state changed (or was dropped) since the last clearDirty(). */
+  /**
+   * Users whose state changed or was dropped since the last clearDirty(): write serializeUser() of each
+   * to the checkpoint, or delete the user's checkpoint when it returns undefined.
+   */
   dirtyUsers(): ReadonlySet<string> {
-    return this.dirty;
+    return new Set(this.dirty);
   }
 
+  /** Call once the dirty users' state is durably checkpointed. */
   clearDirty(): void {
-    this.dirty = new Set();
+    const chunks = this.arena.chunks;
+    for (const userId of this.dirty) {
+      const h = this.users.get(userId);
+      if (h !== undefined) (chunks[h >>> CHUNK_BITS] as Float64Array)[(h & CHUNK_MASK) + H_DIRTY] = 0;
+    }
+    this.dirty = [];
+  }
+
+  /**
+   * Copies every user into a fresh, densely packed arena and frees the old one. Growing users leave
+   * blocks of outgrown sizes behind that only other growing users can reuse; this returns that memory.
+   * Needs the live state's size again while it runs. expire() calls it when the arena is over twice
+   * the live state.
+   */
+  compact(): void {
+    const old = this.arena;
+    const fresh = new Arena();
+    this.arena = fresh;
+    for (const [userId, h] of this.users) {
+      const od = old.chunks[h >>> CHUNK_BITS] as Float64Array;
+      const ob = h & CHUNK_MASK;
+      const size = od[ob + H_SIZE] as number;
+      const nh = fresh.alloc(size);
+      const nd = fresh.chunks[nh >>> CHUNK_BITS] as Float64Array;
+      nd.set(od.subarray(ob, ob + size), nh & CHUNK_MASK);
+      this.users.set(userId, nh);
+    }
+    old.chunks.length = 0;
   }
 
   /** Drops every user (e.g. when the partition is revoked). */
   clear(): void {
-    for (const userId of this.users.keys()) this.dirty.add(userId);
+    for (const userId of this.users.keys()) this.dirty.push(userId);
     this.users.clear();
     this.arena.chunks.length = 0;
     this.arena = new Arena();
@@ -713,7 +788,12 @@ export class FeatureEngine {
     f[1] = tabN;
     f[2] = evN;
     f.set(d.subarray(b, b + HEADER), 3);
+    // Capacities and ring position are this engine's business: the bytes depend on the state alone.
+    f[3 + H_SIZE] = 0;
+    f[3 + H_TAB_CAP] = 0;
+    f[3 + H_EV_CAP] = 0;
     f[3 + H_EV_HEAD] = 0;
+    f[3 + H_DIRTY] = 0;
     f.set(d.subarray(b + HEADER, b + HEADER + tabN * TE), 3 + HEADER);
     const evBase = b + HEADER + TE * (d[b + H_TAB_CAP] as number);
     let o = 3 + HEADER + tabN * TE;
@@ -758,6 +838,7 @@ export class FeatureEngine {
     d[b + H_TAB_CAP] = tabCap;
     d[b + H_EV_CAP] = evCap;
     d[b + H_EV_HEAD] = 0;
+    d[b + H_DIRTY] = 0;
     d[b + H_TAB_N] = tabN;
     d[b + H_EV_N] = evN;
     d.set(f.subarray(3 + HEADER, 3 + HEADER + tabN * TE), b + HEADER);
