@@ -76,6 +76,7 @@ const H_OLD_TOTAL = 10;
 const H_TAIL_T = 11;
 const H_TAIL_LAT = 12;
 const H_TAIL_LON = 13;
+/** The checkpoint epoch in which the user last changed (0: restored, unchanged since). */
 const H_DIRTY = 14;
 const HEADER = 15;
 const TE = 3;
@@ -266,8 +267,9 @@ export class FeatureEngine {
   readonly maxEventsPerUser: number;
   private readonly users = new Map<string, number>();
   private arena = new Arena();
-  /** Users changed since clearDirty(), each once (their H_DIRTY flag), plus users whose state was dropped. */
+  /** Users changed since clearDirty(), each once (H_DIRTY = epoch), plus users whose state was dropped. */
   private dirty: string[] = [];
+  private epoch = 1;
   private readonly stamp = new Uint32Array(256);
   private generation = 0;
   private readonly kindCount = new Int32Array(5);
@@ -355,8 +357,8 @@ export class FeatureEngine {
 
     let d = chunks[h >>> CHUNK_BITS] as Float64Array;
     let b = h & CHUNK_MASK;
-    if (d[b + H_DIRTY] === 0) {
-      d[b + H_DIRTY] = 1;
+    if (d[b + H_DIRTY] !== this.epoch) {
+      d[b + H_DIRTY] = this.epoch;
       this.dirty.push(userId);
     }
     const amount = ev.amount;
@@ -730,13 +732,9 @@ export class FeatureEngine {
     return new Set(this.dirty);
   }
 
-  /** Call once the dirty users' state is durably checkpointed. */
+  /** Call once the dirty users' state is durably checkpointed. O(1): the epoch moves on. */
   clearDirty(): void {
-    const chunks = this.arena.chunks;
-    for (const userId of this.dirty) {
-      const h = this.users.get(userId);
-      if (h !== undefined) (chunks[h >>> CHUNK_BITS] as Float64Array)[(h & CHUNK_MASK) + H_DIRTY] = 0;
-    }
+    this.epoch++;
     this.dirty = [];
   }
 
