@@ -415,14 +415,39 @@ describe("state lifetime", () => {
     assert.deepEqual([...e.dirtyUsers()], ["b"]);
   });
 
-  test("clear() drops every user and reports them dirty", () => {
+  test("clear() drops every user and every pending change (revoked partition)", () => {
     const e = engine();
     run(e, [tx("a", "2026-11-02T10:00:00Z", 1), tx("b", "2026-11-02T10:00:00Z", 1)]);
-    e.clearDirty();
     e.clear();
     assert.equal(e.userCount, 0);
-    assert.deepEqual([...e.dirtyUsers()].sort(), ["a", "b"]);
+    assert.equal(e.dirtyUsers().size, 0);
     assert.equal(e.stateBytes(), 0);
+    const [row] = run(e, [tx("a", "2026-11-02T10:00:01Z", 1)]);
+    assert.equal(row?.user_txn_count, 0);
+    assert.deepEqual([...e.dirtyUsers()], ["a"]);
+  });
+
+  test("rolling back a failed batch: restore or drop the dirty users, then continue", () => {
+    const e = engine();
+    const a0 = tx("a", "2026-11-02T10:00:00Z", 10);
+    run(e, [a0]);
+    const checkpoint = new Map([["a", e.serializeUser("a") as Uint8Array]]);
+    e.clearDirty();
+    // This batch is processed but its write fails.
+    run(e, [tx("a", "2026-11-02T10:01:00Z", 20), tx("b", "2026-11-02T10:01:00Z", 5)]);
+    for (const u of e.dirtyUsers()) {
+      const bytes = checkpoint.get(u);
+      if (bytes === undefined) assert.equal(e.dropUser(u), true);
+      else e.restoreUser(u, bytes);
+    }
+    e.clearDirty();
+    assert.equal(e.hasUser("b"), false);
+    assert.equal(e.dropUser("b"), false);
+    // The retry sees the state of the checkpoint, not the failed attempt.
+    const rows = run(e, [tx("a", "2026-11-02T10:01:00Z", 20), tx("b", "2026-11-02T10:01:00Z", 5)]);
+    assert.equal(rows[0]?.user_txn_count, 1);
+    assert.equal(rows[0]?.txn_sum_1h, 10);
+    assert.equal(rows[1]?.user_txn_count, 0);
   });
 });
 
@@ -495,4 +520,10 @@ test("processBatch checks its buffers", () => {
   const ev = [tx("u", "2026-11-02T10:00:00Z", 1)];
   assert.throws(() => e.processBatch(ev, [0], new Float64Array(W - 1), new Uint8Array(1)), RangeError);
   assert.throws(() => new FeatureEngine({ allowedLatenessMs: -1, stateTtlMs: 1 }), RangeError);
+  const two = [...ev, tx("v", "2026-11-02T10:00:00Z", 1)];
+  assert.throws(
+    () => e.processBatch(two, [0, Number.NaN], new Float64Array(2 * W), new Uint8Array(2)),
+    RangeError,
+  );
+  assert.equal(e.userCount, 0, "nothing of a rejected batch is applied");
 });

@@ -320,6 +320,10 @@ export class FeatureEngine {
     const n = events.length;
     if (eventTimes.length < n || status.length < n || out.length < n * WIDTH)
       throw new RangeError("processBatch: eventTimes, status or out is shorter than events");
+    // Checked up front: a bad time must not leave half a batch applied.
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(eventTimes[i]))
+        throw new RangeError(`processBatch: eventTimes[${i}] is not finite`);
     let late = 0;
     for (let i = 0; i < n; i++) {
       if (this.processOne(events[i] as Transaction, eventTimes[i] as number, out, i * WIDTH)) {
@@ -760,12 +764,30 @@ export class FeatureEngine {
     old.chunks.length = 0;
   }
 
-  /** Drops every user (e.g. when the partition is revoked). */
+  /**
+   * Drops every user and forgets pending changes: for a revoked partition, whose checkpoints now belong
+   * to the new owner (nothing to write, nothing to delete).
+   */
   clear(): void {
-    for (const userId of this.users.keys()) this.dirty.push(userId);
     this.users.clear();
     this.arena.chunks.length = 0;
     this.arena = new Arena();
+    this.dirty = [];
+    this.epoch++;
+  }
+
+  /**
+   * Drops one user's state without marking it dirty. With restoreUser() this rolls back a batch whose
+   * checkpoint write failed: for each of dirtyUsers(), restore the checkpointed bytes, or drop the user
+   * when it has no checkpoint; then clearDirty().
+   */
+  dropUser(userId: string): boolean {
+    const h = this.users.get(userId);
+    if (h === undefined) return false;
+    const d = this.arena.chunks[h >>> CHUNK_BITS] as Float64Array;
+    this.arena.release(h, d[(h & CHUNK_MASK) + H_SIZE] as number);
+    this.users.delete(userId);
+    return true;
   }
 
   /**
