@@ -173,7 +173,9 @@ function memory(): Record<string, number> {
   gc();
   const grownRss = process.memoryUsage().rss;
   const grownArena = engine.arenaBytes();
+  const compactStarted = performance.now();
   engine.compact();
+  const compactMs = performance.now() - compactStarted;
   gc();
   const after = process.memoryUsage();
   const users = engine.userCount;
@@ -188,6 +190,7 @@ function memory(): Record<string, number> {
     totalBytesPerUser: Math.round((heap + engine.arenaBytes()) / users),
     arenaBytesPerUserBeforeCompact: Math.round(grownArena / users),
     rssMiBBeforeCompact: Math.round(grownRss / 2 ** 20),
+    compactMs: Math.round(compactMs),
     rssMiB: Math.round(after.rss / 2 ** 20),
     rssDeltaMiB: Math.round((after.rss - before.rss) / 2 ** 20),
     externalDeltaMiB: Math.round(external / 2 ** 20),

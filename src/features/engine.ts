@@ -758,7 +758,8 @@ export class FeatureEngine {
       const size = od[ob + H_SIZE] as number;
       const nh = fresh.alloc(size);
       const nd = fresh.chunks[nh >>> CHUNK_BITS] as Float64Array;
-      nd.set(od.subarray(ob, ob + size), nh & CHUNK_MASK);
+      const nb = nh & CHUNK_MASK;
+      for (let k = 0; k < size; k++) nd[nb + k] = od[ob + k] as number;
       this.users.set(userId, nh);
     }
     old.chunks.length = 0;
