@@ -74,39 +74,44 @@ test("streaming features equal the naive full-history reference for any interlea
     fc.property(
       fc.array(rawEvent, { maxLength: 120 }),
       fc.integer({ min: 1, max: 40 }),
-      (raws, batchSize) => {
+      fc.constantFrom(0, 60_000, LATENESS),
+      fc.constantFrom(3_600_000, 6 * 3_600_000, 30 * 86_400_000),
+      (raws, batchSize, lateness, ttl) => {
         const { events, times } = build(raws);
-        const engine = new FeatureEngine({ allowedLatenessMs: LATENESS, stateTtlMs: 30 * 86_400_000 });
-        const reference = new NaiveReference(LATENESS);
-        const out = new Float64Array(events.length * W);
-        const status = new Uint8Array(events.length);
+        const engine = new FeatureEngine({ allowedLatenessMs: lateness, stateTtlMs: ttl });
+        const reference = new NaiveReference(lateness);
+        const out = new Float64Array(batchSize * W);
+        const status = new Uint8Array(batchSize);
+        const stateless = new Float64Array(S);
+        let watermark = Number.NEGATIVE_INFINITY;
         for (let i = 0; i < events.length; i += batchSize) {
           const end = Math.min(events.length, i + batchSize);
-          engine.processBatch(
-            events.slice(i, end),
-            times.subarray(i, end),
-            out.subarray(i * W, end * W),
-            status.subarray(i, end),
-          );
-        }
-        const stateless = new Float64Array(S);
-        events.forEach((e, i) => {
-          const want = reference.process(e, times[i] as number);
-          if (want === undefined) {
-            assert.equal(status[i], 1, `event ${i} should be late`);
-            return;
+          engine.processBatch(events.slice(i, end), times.subarray(i, end), out, status);
+          for (let k = i; k < end; k++) {
+            const e = events[k] as Transaction;
+            const t = times[k] as number;
+            const row = (k - i) * W;
+            const want = reference.process(e, t);
+            if (want === undefined) {
+              assert.equal(status[k - i], 1, `event ${k} should be late`);
+              continue;
+            }
+            assert.equal(status[k - i], 0, `event ${k} should not be late`);
+            watermark = Math.max(watermark, t);
+            writeStatelessFeatures(e, t, stateless, 0);
+            for (let j = 0; j < S; j++) assert.equal(out[row + j], stateless[j]);
+            want.forEach((x, j) => {
+              const got = out[row + S + j] as number;
+              assert.ok(
+                close(got, x),
+                `event ${k} ${BEHAVIOURAL_FEATURES[j]?.name}: engine ${got}, reference ${x}`,
+              );
+            });
           }
-          assert.equal(status[i], 0, `event ${i} should not be late`);
-          writeStatelessFeatures(e, times[i] as number, stateless, 0);
-          for (let j = 0; j < S; j++) assert.equal(out[i * W + j], stateless[j]);
-          want.forEach((x, k) => {
-            const got = out[i * W + S + k] as number;
-            assert.ok(
-              close(got, x),
-              `event ${i} ${BEHAVIOURAL_FEATURES[k]?.name}: engine ${got}, reference ${x}`,
-            );
-          });
-        });
+          // Idle users expire between batches, in both.
+          const dropped = engine.expire(watermark);
+          assert.deepEqual(dropped.sort(), reference.expire(watermark - ttl).sort());
+        }
       },
     ),
     { numRuns: 300 },

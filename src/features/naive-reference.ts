@@ -35,6 +35,18 @@ export class NaiveReference {
     this.allowedLatenessMs = allowedLatenessMs;
   }
 
+  /** Forgets users whose newest event time is before `before`; returns them. */
+  expire(before: number): string[] {
+    const dropped: string[] = [];
+    for (const [user, events] of this.history) {
+      if (events.every((e) => e.t < before)) {
+        this.history.delete(user);
+        dropped.push(user);
+      }
+    }
+    return dropped;
+  }
+
   /** The behavioural features (BEHAVIOURAL_FEATURES order) of the event, or undefined when late. */
   process(ev: Transaction, t: number): number[] | undefined {
     const all = this.history.get(ev.user_id) ?? [];
