@@ -1,0 +1,100 @@
+// Drives a simulator into a destination in batches: as fast as the destination takes them, or paced in
+// real time. Shared by `fraudstream simulate` and the benchmark, so the benchmark measures the command's
+// own path. The destination (file, stdout, Kafka) is the caller's.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Simulator } from "./index.ts";
+
+/** Where serialized events go. `write` resolves when the destination can take more. */
+export interface EventWriter {
+  /** JSON lines (no newline) and their record keys (user_id), index for index. */
+  write(lines: string[], keys: string[]): Promise<void>;
+}
+
+export interface RunOptions {
+  /** Stop after this many events. */
+  count?: number;
+  /**
+   * Stop after this much time, ms. Without `rate`, simulated event time past the simulator's `start`
+   * (deterministic: the same seed gives the same file); with `rate`, wall time.
+   */
+  durationMs?: number;
+  /** Events per second, paced against the wall clock; undefined = as fast as possible. */
+  rate?: number;
+  /** Events per write (default 2000). */
+  batchSize?: number;
+  signal?: AbortSignal;
+  /** Called after each batch with the events produced so far and the wall time spent. */
+  onProgress?(produced: number, elapsedMs: number): void;
+  /** Wall clock (ms); injectable for tests. */
+  now?: () => number;
+  wait?: (ms: number) => Promise<unknown>;
+}
+
+/** What was written (an event generated past the end of `durationMs` is not). */
+export interface RunResult {
+  produced: number;
+  fraud: number;
+  byScenario: Record<string, number>;
+  elapsedMs: number;
+}
+
+export async function runSimulation(
+  simulator: Simulator,
+  writer: EventWriter,
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  const now = opts.now ?? (() => performance.now());
+  const wait = opts.wait ?? sleep;
+  const total = opts.count ?? Number.POSITIVE_INFINITY;
+  const batchSize = opts.batchSize ?? 2000;
+  const rate = opts.rate;
+  if (rate !== undefined && !(rate > 0)) throw new RangeError(`rate must be > 0, got ${rate}`);
+  const started = now();
+  const wallDeadline =
+    rate !== undefined && opts.durationMs !== undefined
+      ? started + opts.durationMs
+      : Number.POSITIVE_INFINITY;
+  const eventDeadline =
+    rate === undefined && opts.durationMs !== undefined
+      ? simulator.options.start + opts.durationMs
+      : Number.POSITIVE_INFINITY;
+  let produced = 0;
+  let fraud = 0;
+  const byScenario: Record<string, number> = {};
+  let finished = false;
+  while (!finished && produced < total && !opts.signal?.aborted) {
+    let n = Math.min(batchSize, total - produced);
+    if (rate !== undefined) {
+      const t = now();
+      if (t >= wallDeadline) break;
+      const elapsed = t - started;
+      const due = Math.floor((elapsed / 1000) * rate) - produced;
+      if (due <= 0) {
+        // Sleep until the next event is due (at most 50 ms, to notice the deadline and signal).
+        const nextDueMs = ((produced + 1) / rate) * 1000 - elapsed;
+        await wait(Math.max(1, Math.min(50, Math.ceil(nextDueMs))));
+        continue;
+      }
+      n = Math.min(n, due);
+    }
+    const lines: string[] = [];
+    const keys: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = simulator.next();
+      if (simulator.clock() >= eventDeadline) {
+        finished = true;
+        break;
+      }
+      lines.push(JSON.stringify(e));
+      keys.push(e.user_id);
+      if (e.fraud_type !== undefined) {
+        fraud++;
+        byScenario[e.fraud_type] = (byScenario[e.fraud_type] ?? 0) + 1;
+      }
+    }
+    if (lines.length > 0) await writer.write(lines, keys);
+    produced += lines.length;
+    opts.onProgress?.(produced, now() - started);
+  }
+  return { produced, fraud, byScenario, elapsedMs: now() - started };
+}
