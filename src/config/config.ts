@@ -108,6 +108,18 @@ export const SETTINGS = {
     65536,
     "Records larger than this are dead-lettered with reason `too_large` (bytes).",
   ),
+  allowedLatenessMs: setting(
+    "FRAUDSTREAM_ALLOWED_LATENESS_MS",
+    nonNegativeInt,
+    300_000,
+    "An event older than its user's newest event time minus this is late: dead-lettered with reason `late` (ms of event time).",
+  ),
+  stateTtlMs: setting(
+    "FRAUDSTREAM_STATE_TTL_MS",
+    positiveInt,
+    2_592_000_000,
+    "A user idle this long (event time, behind the partition's newest event) loses its behavioural state and starts afresh; bounds memory (ms; default 30 days).",
+  ),
   dbRetryMaxMs: setting(
     "FRAUDSTREAM_DB_RETRY_MAX_MS",
     positiveInt,
@@ -125,6 +137,12 @@ export const SETTINGS = {
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     "info",
     "Log level (pino) of structured JSON logs on stderr.",
+  ),
+  metricsPort: setting(
+    "FRAUDSTREAM_METRICS_PORT",
+    z.coerce.number().int().min(0).max(65535),
+    9464,
+    "Port of the worker's Prometheus endpoint (GET /metrics, /healthz); 0 turns it off.",
   ),
   port: setting(
     "FRAUDSTREAM_PORT",
@@ -169,11 +187,11 @@ export function loadConfig(
   return out as Config;
 }
 
-/** Rows of the README's configuration table, in declaration order. */
-export function settingsTable(): { env: string; default: string; description: string }[] {
-  return Object.values(SETTINGS).map((s) => ({
-    env: s.env,
-    default: s.default === undefined ? "(unset)" : String(s.default),
-    description: s.description,
-  }));
+/** The README's configuration table (markdown), in declaration order. */
+export function renderConfigTable(): string {
+  const rows = Object.values(SETTINGS).map((s) => {
+    const def = s.default === undefined ? "(unset)" : `\`${String(s.default)}\``;
+    return `| \`${s.env}\` | ${def} | ${s.description.replaceAll("|", "\\|")} |`;
+  });
+  return ["| Variable | Default | Meaning |", "| --- | --- | --- |", ...rows].join("\n");
 }

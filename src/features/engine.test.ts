@@ -207,7 +207,7 @@ describe("previous transaction: time, distance, speed", () => {
   });
 
   test("the previous event is remembered after it left the 24 h buffer", () => {
-    const rows = run(engine(), [
+    const rows = run(engine({ stateTtlMs: 30 * 86_400_000 }), [
       tx("u", "2026-11-02T10:00:00Z", 10, BERLIN),
       tx("u", "2026-11-05T10:00:00Z", 10, BERLIN),
       // Out of order by 5 min: its previous event is the first one, dropped from the buffer by now.
@@ -399,6 +399,45 @@ describe("state lifetime", () => {
     const [row] = run(e, [tx("a", "2026-11-02T11:00:01Z", 1)]);
     assert.equal(row?.user_txn_count, 0);
     assert.equal(row?.seconds_since_prev, -1);
+  });
+
+  test("a user idle past the TTL behind the watermark starts cold whether or not expire() ran", () => {
+    const events = [
+      tx("a", "2026-11-02T10:00:00Z", 1, { device_id: "d1" }),
+      tx("b", "2026-11-02T11:30:00Z", 1), // moves the watermark 1.5 h on
+      tx("a", "2026-11-02T11:20:00Z", 1, { device_id: "d1" }), // a's last event is 1.5 h behind it
+    ];
+    const withoutExpire = run(engine({ stateTtlMs: 3_600_000 }), events);
+    const e = engine({ stateTtlMs: 3_600_000 });
+    run(e, events.slice(0, 2));
+    assert.deepEqual(e.expire(), ["a"], "expire() defaults to the engine's watermark");
+    const afterExpire = run(e, events.slice(2));
+    for (const row of [withoutExpire[2], afterExpire[0]]) {
+      assert.equal(row?.late, false);
+      assert.equal(row?.user_txn_count, 0);
+      assert.equal(row?.is_new_device, 1);
+    }
+    assert.equal(e.watermark, parseEventTime("2026-11-02T11:30:00Z"));
+    // A restored engine needs the watermark too: a's next event (10:50) is within the TTL of a's last
+    // one, but the watermark (11:30) is not, so the uninterrupted engine starts a afresh.
+    const next = [tx("a", "2026-11-02T10:50:00Z", 1, { device_id: "d1" })];
+    const whole = engine({ stateTtlMs: 3_600_000 });
+    const uninterrupted = run(whole, [...events.slice(0, 2), ...next]);
+    const first = engine({ stateTtlMs: 3_600_000 });
+    run(first, events.slice(0, 2));
+    const restore = (withWatermark: boolean) => {
+      const e2 = engine({ stateTtlMs: 3_600_000 });
+      for (const u of ["a", "b"]) e2.restoreUser(u, first.serializeUser(u) as Uint8Array);
+      if (withWatermark) e2.restoreWatermark(first.watermark);
+      return run(e2, next)[0];
+    };
+    assert.equal(uninterrupted[2]?.user_txn_count, 0);
+    assert.equal(restore(true)?.user_txn_count, 0);
+    assert.equal(restore(false)?.user_txn_count, 1, "without the watermark the restored engine differs");
+    // Within the TTL the history is kept.
+    const kept = run(engine({ stateTtlMs: 2 * 3_600_000 }), events);
+    assert.equal(kept[2]?.user_txn_count, 1);
+    assert.equal(kept[2]?.is_new_device, 0);
   });
 
   test("dirtyUsers() lists each changed user once until clearDirty()", () => {

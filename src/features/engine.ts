@@ -273,6 +273,8 @@ export class FeatureEngine {
   private readonly stamp = new Uint32Array(256);
   private generation = 0;
   private readonly kindCount = new Int32Array(5);
+  /** Newest event time accepted by this engine (the partition's event-time watermark). */
+  private watermarkMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: FeatureEngineOptions) {
     const { allowedLatenessMs, stateTtlMs } = options;
@@ -302,6 +304,20 @@ export class FeatureEngine {
     return this.arena.bytes();
   }
 
+  /**
+   * Newest event time this engine accepted: the partition's event-time watermark. Idle users expire
+   * against it (see processBatch), so it is checkpointed with the partition and put back with
+   * restoreWatermark() before the partition's next batch.
+   */
+  get watermark(): number {
+    return this.watermarkMs;
+  }
+
+  /** Sets the watermark from a checkpoint (it only moves forward). */
+  restoreWatermark(watermarkMs: number): void {
+    if (watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;
+  }
+
   hasUser(userId: string): boolean {
     return this.users.has(userId);
   }
@@ -309,6 +325,8 @@ export class FeatureEngine {
   /**
    * For each event i: status[i] = 0 and out[i·W .. i·W+W) = its feature vector (W = FEATURES.length),
    * or status[i] = 1 (late: see allowedLatenessMs) with the row set to NaN and no state change.
+   * A user whose newest event is more than stateTtlMs before the watermark (the newest event time
+   * accepted so far, this event included) is first dropped, as expire() would have, and starts cold.
    * `eventTimes[i]` is events[i].timestamp in epoch ms. Returns the number of late events.
    */
   processBatch(
@@ -341,6 +359,19 @@ export class FeatureEngine {
     const userId = ev.user_id;
     let h = this.users.get(userId);
     let chunks = this.arena.chunks;
+    if (t > this.watermarkMs) this.watermarkMs = t;
+    if (h !== undefined) {
+      // Idle past the TTL: the user starts afresh, exactly as if expire() had dropped it before this
+      // event. Deciding by event time here (and not only in the periodic expire()) makes the features
+      // independent of when expire() happens to run, so a restarted worker computes the same ones.
+      const d = chunks[h >>> CHUNK_BITS] as Float64Array;
+      const b = h & CHUNK_MASK;
+      if ((d[b + H_MAX_SEEN] as number) < this.watermarkMs - this.stateTtlMs) {
+        this.arena.release(h, d[b + H_SIZE] as number);
+        this.users.delete(userId);
+        h = undefined;
+      }
+    }
     if (h === undefined) {
       h = this.allocUser(INITIAL_TAB_CAP, INITIAL_EV_CAP);
       chunks = this.arena.chunks;
@@ -706,11 +737,12 @@ export class FeatureEngine {
 
   /**
    * Drops the state of users whose newest event time is more than stateTtlMs before `watermarkMs`
-   * (event time, e.g. the partition's newest event time). Returns their ids; they are also reported by
+   * (event time; default the engine's own watermark, which keeps the result independent of when this
+   * runs: processBatch applies the same rule to a user's next event). Returns their ids; they are also reported by
    * dirtyUsers(), with serializeUser() returning undefined, so their checkpoints can be deleted.
    * Cost: one pass over all users; call it every few seconds, not per batch.
    */
-  expire(watermarkMs: number): string[] {
+  expire(watermarkMs: number = this.watermarkMs): string[] {
     const limit = watermarkMs - this.stateTtlMs;
     const dropped: string[] = [];
     const chunks = this.arena.chunks;

@@ -29,10 +29,14 @@ const DAY = 86_400_000;
  */
 export class NaiveReference {
   readonly allowedLatenessMs: number;
+  readonly stateTtlMs: number;
   private readonly history = new Map<string, Past[]>();
+  private watermark = Number.NEGATIVE_INFINITY;
 
-  constructor(allowedLatenessMs: number) {
+  /** `stateTtlMs`: a user idle longer than this behind the newest event time seen starts afresh. */
+  constructor(allowedLatenessMs: number, stateTtlMs = Number.POSITIVE_INFINITY) {
     this.allowedLatenessMs = allowedLatenessMs;
+    this.stateTtlMs = stateTtlMs;
   }
 
   /** Forgets users whose newest event time is before `before`; returns them. */
@@ -49,6 +53,9 @@ export class NaiveReference {
 
   /** The behavioural features (BEHAVIOURAL_FEATURES order) of the event, or undefined when late. */
   process(ev: Transaction, t: number): number[] | undefined {
+    this.watermark = Math.max(this.watermark, t);
+    const before = this.history.get(ev.user_id);
+    if (before?.every((e) => e.t < this.watermark - this.stateTtlMs)) this.history.delete(ev.user_id);
     const all = this.history.get(ev.user_id) ?? [];
     const maxSeen = all.reduce((m, e) => Math.max(m, e.t), Number.NEGATIVE_INFINITY);
     if (t < maxSeen - this.allowedLatenessMs) return undefined;

@@ -126,12 +126,37 @@ export interface CheckpointAdvance {
   partition: number;
   from: bigint | null;
   to: bigint;
+  /** The partition's event-time watermark (epoch ms) as of `to`, stored with it. */
+  watermarkMs?: number;
+}
+
+export interface PartitionState {
+  users: Map<string, Uint8Array>;
+  /** Null when never checkpointed (or checkpointed without one). */
+  watermarkMs: number | null;
+}
+
+/** What identifies a stored transaction: its id and event time (epoch ms). */
+export interface TransactionKey {
+  transactionId: string;
+  eventTime: number;
+}
+
+/** A user's feature state as of a checkpoint; `state` null deletes it (the user expired). */
+export interface UserStateWrite {
+  group: string;
+  topic: string;
+  partition: number;
+  userId: string;
+  state: Uint8Array | null;
 }
 
 export interface BatchWrite {
   scored: ScoredRow[];
   deadLetters: DeadLetterRow[];
   checkpoints: CheckpointAdvance[];
+  /** Per-user feature state changed by this batch (same transaction as its checkpoint). */
+  userStates?: UserStateWrite[];
 }
 
 export class CheckpointConflictError extends Error {
@@ -154,8 +179,16 @@ export interface Store {
   /** The stored next offset per partition; partitions never checkpointed are absent. */
   loadCheckpoints(group: string, topic: string, partitions: number[]): Promise<Map<number, bigint>>;
   /**
+   * Which of these transactions are already stored (same id and event time). The worker skips them
+   * before computing features, so a duplicate (a producer retry, a replay) changes neither the rows
+   * nor any user's state.
+   */
+  findStored(keys: readonly TransactionKey[]): Promise<Set<string>>;
+  /** The feature state of one partition as last checkpointed: every user's bytes and the watermark. */
+  loadPartitionState(group: string, topic: string, partition: number): Promise<PartitionState>;
+  /**
    * Writes one batch atomically: scored rows and dead letters (both idempotent: a row already present
-   * is left as it is) and the checkpoint advances. Throws CheckpointConflictError when fenced.
+   * is left as it is), user feature states (replaced) and the checkpoint advances. Throws CheckpointConflictError when fenced.
    */
   writeBatch(write: BatchWrite): Promise<void>;
   close(): Promise<void>;

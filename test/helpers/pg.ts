@@ -272,6 +272,71 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       assert.deepEqual(await pair.a.loadCheckpoints(group, topic, [0, 1, 2]), new Map([[0, 20n]]));
     });
 
+    it("finds stored transactions by id and event time", async () => {
+      const t = Date.UTC(2026, 10, 3, 10, 0, 0, 123);
+      const row = scoredRow({ eventTime: t });
+      await pair.a.writeBatch(batch({ scored: [row] }));
+      const found = await pair.b.findStored([
+        { transactionId: row.transactionId, eventTime: t },
+        { transactionId: row.transactionId, eventTime: t + 1 }, // same id, another time: another row
+        { transactionId: "never-stored", eventTime: t },
+      ]);
+      assert.deepEqual([...found], [row.transactionId]);
+      assert.equal((await pair.b.findStored([])).size, 0);
+      const other = await pair.b.findStored([{ transactionId: row.transactionId, eventTime: t + 1 }]);
+      assert.equal(other.size, 0);
+    });
+
+    it("checkpoints per-user feature state and the watermark with the offset, and fences them too", async () => {
+      const group = "state-group";
+      const topic = "state-topic";
+      const bytes = (...xs: number[]) => new Uint8Array(new Float64Array(xs).buffer);
+      const empty = await pair.a.loadPartitionState(group, topic, 3);
+      assert.equal(empty.users.size, 0);
+      assert.equal(empty.watermarkMs, null);
+      const key = { group, topic, partition: 3 };
+      await pair.a.writeBatch(
+        batch({
+          checkpoints: [{ ...key, from: null, to: 100n, watermarkMs: 1_763_800_000_123.5 }],
+          userStates: [
+            { ...key, userId: "alice", state: bytes(1, 2, 3) },
+            { ...key, userId: "bob", state: bytes(4) },
+            { ...key, partition: 4, userId: "carol", state: bytes(5) },
+          ],
+        }),
+      );
+      const s1 = await pair.b.loadPartitionState(group, topic, 3);
+      assert.deepEqual([...s1.users.keys()].sort(), ["alice", "bob"]);
+      assert.deepEqual(s1.users.get("alice"), bytes(1, 2, 3));
+      assert.equal(s1.watermarkMs, 1_763_800_000_123.5);
+      // Replace one, delete one (expired), keep the watermark when none is given.
+      await pair.a.writeBatch(
+        batch({
+          checkpoints: [{ ...key, from: 100n, to: 150n }],
+          userStates: [
+            { ...key, userId: "alice", state: bytes(9) },
+            { ...key, userId: "bob", state: null },
+          ],
+        }),
+      );
+      const s2 = await pair.a.loadPartitionState(group, topic, 3);
+      assert.deepEqual([...s2.users.entries()], [["alice", bytes(9)]]);
+      assert.equal(s2.watermarkMs, 1_763_800_000_123.5);
+      // A fenced writer's states are rolled back with its checkpoint.
+      await assert.rejects(
+        pair.b.writeBatch(
+          batch({
+            checkpoints: [{ ...key, from: 100n, to: 200n, watermarkMs: 2e12 }],
+            userStates: [{ ...key, userId: "alice", state: bytes(0) }],
+          }),
+        ),
+        CheckpointConflictError,
+      );
+      const s3 = await pair.a.loadPartitionState(group, topic, 3);
+      assert.deepEqual(s3.users.get("alice"), bytes(9));
+      assert.equal(s3.watermarkMs, 1_763_800_000_123.5);
+    });
+
     it("fences a concurrent first checkpoint: of two writers starting from none, one wins", async () => {
       const group = "race-group";
       const topic = "race-topic";

@@ -12,6 +12,7 @@ import {
   type DeadLetterRow,
   type ScoredRow,
   type Store,
+  type UserStateWrite,
 } from "../../pipeline/ports.ts";
 import { type Db, pgDb, pgliteDb, type Queryable } from "./db.ts";
 import { applyMigrations } from "./migrate.ts";
@@ -86,8 +87,45 @@ export function createStore(db: Db, options: StoreOptions = {}): PgStore {
       );
       return new Map(r.rows.map((row) => [Number(row.partition), BigInt(row.next_offset)]));
     },
+    async findStored(keys) {
+      if (keys.length === 0) return new Set<string>();
+      // Both arrays prune: event_time = ANY picks the day partitions, transaction_id = ANY the index.
+      const r = await db.query<{ transaction_id: string; t: string }>(
+        `SELECT transaction_id, (extract(epoch FROM event_time) * 1000)::float8::text AS t
+           FROM transactions_scored
+          WHERE transaction_id = ANY($1::text[]) AND event_time = ANY($2::timestamptz[])`,
+        [keys.map((k) => k.transactionId), keys.map((k) => iso(k.eventTime))],
+      );
+      const stored = new Set(r.rows.map((row) => `${row.transaction_id}\u0000${Number(row.t)}`));
+      return new Set(
+        keys.filter((k) => stored.has(`${k.transactionId}\u0000${k.eventTime}`)).map((k) => k.transactionId),
+      );
+    },
+    async loadPartitionState(group, topic, partition) {
+      const params = [group, topic, String(partition)];
+      const r = await db.query<{ user_id: string; state: string }>(
+        `SELECT user_id, encode(state, 'base64') AS state FROM feature_state
+          WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4`,
+        params,
+      );
+      const users = new Map<string, Uint8Array>();
+      for (const row of r.rows) users.set(row.user_id, new Uint8Array(Buffer.from(row.state, "base64")));
+      const w = await db.query<{ watermark_ms: string | null }>(
+        `SELECT watermark_ms::text AS watermark_ms FROM checkpoints
+          WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4`,
+        params,
+      );
+      const text = w.rows[0]?.watermark_ms ?? null;
+      return { users, watermarkMs: text === null ? null : Number(text) };
+    },
     async writeBatch(write: BatchWrite) {
-      if (write.scored.length === 0 && write.deadLetters.length === 0 && write.checkpoints.length === 0)
+      const userStates = write.userStates ?? [];
+      if (
+        write.scored.length === 0 &&
+        write.deadLetters.length === 0 &&
+        write.checkpoints.length === 0 &&
+        userStates.length === 0
+      )
         return;
       try {
         await keepAhead();
@@ -101,6 +139,9 @@ export function createStore(db: Db, options: StoreOptions = {}): PgStore {
           }
           for (let i = 0; i < write.deadLetters.length; i += chunkRows) {
             await insertDeadLetters(tx, write.deadLetters.slice(i, i + chunkRows));
+          }
+          for (let i = 0; i < userStates.length; i += chunkRows) {
+            await writeUserStates(tx, userStates.slice(i, i + chunkRows));
           }
         });
       } catch (err) {
@@ -129,16 +170,29 @@ async function advanceCheckpoint(tx: Queryable, a: CheckpointAdvance): Promise<v
   const r =
     a.from === null
       ? await tx.query(
-          `INSERT INTO checkpoints (consumer_group, topic, partition, next_offset)
-           VALUES ($1, $2, $3::int4, $4::bigint) ON CONFLICT DO NOTHING`,
-          [a.group, a.topic, String(a.partition), a.to.toString()],
+          `INSERT INTO checkpoints (consumer_group, topic, partition, next_offset, watermark_ms)
+           VALUES ($1, $2, $3::int4, $4::bigint, $5::float8) ON CONFLICT DO NOTHING`,
+          [a.group, a.topic, String(a.partition), a.to.toString(), watermarkText(a.watermarkMs)],
         )
       : await tx.query(
-          `UPDATE checkpoints SET next_offset = $4::bigint, updated_at = now()
+          `UPDATE checkpoints SET next_offset = $4::bigint, watermark_ms = coalesce($6::float8, watermark_ms),
+                  updated_at = now()
             WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4 AND next_offset = $5::bigint`,
-          [a.group, a.topic, String(a.partition), a.to.toString(), a.from.toString()],
+          [
+            a.group,
+            a.topic,
+            String(a.partition),
+            a.to.toString(),
+            a.from.toString(),
+            watermarkText(a.watermarkMs),
+          ],
         );
   if (r.rowCount !== 1) throw new CheckpointConflictError(a.topic, a.partition);
+}
+
+/** A finite watermark as text for float8, else null (no event accepted yet). */
+function watermarkText(ms: number | undefined): string | null {
+  return ms === undefined || !Number.isFinite(ms) ? null : String(ms);
 }
 
 /**
@@ -221,6 +275,30 @@ async function insertScored(tx: Queryable, rows: ScoredRow[]): Promise<void> {
 
 async function insertDeadLetters(tx: Queryable, rows: DeadLetterRow[]): Promise<void> {
   if (rows.length > 0) await tx.query(INSERT_DEAD_LETTERS, [tuples(rows, DEAD_LETTER_COLUMNS)]);
+}
+
+const UPSERT_STATES = `INSERT INTO feature_state (consumer_group, topic, partition, user_id, state)
+  SELECT e->>0, e->>1, (e->>2)::int4, e->>3, decode(e->>4, 'base64') FROM jsonb_array_elements($1::jsonb) AS e
+  ON CONFLICT (consumer_group, topic, partition, user_id)
+  DO UPDATE SET state = EXCLUDED.state, updated_at = now()`;
+const DELETE_STATES = `DELETE FROM feature_state f USING jsonb_array_elements($1::jsonb) AS e
+  WHERE f.consumer_group = e->>0 AND f.topic = e->>1 AND f.partition = (e->>2)::int4 AND f.user_id = e->>3`;
+
+/** Replaces the states that have bytes and deletes those that are null (expired users). */
+async function writeUserStates(tx: Queryable, states: UserStateWrite[]): Promise<void> {
+  const upserts: unknown[] = [];
+  const deletes: unknown[] = [];
+  for (const s of states) {
+    const key = [s.group, s.topic, s.partition, s.userId];
+    if (s.state === null) deletes.push(key);
+    else
+      upserts.push([
+        ...key,
+        Buffer.from(s.state.buffer, s.state.byteOffset, s.state.byteLength).toString("base64"),
+      ]);
+  }
+  if (upserts.length > 0) await tx.query(UPSERT_STATES, [jsonb(upserts)]);
+  if (deletes.length > 0) await tx.query(DELETE_STATES, [jsonb(deletes)]);
 }
 
 function iso(epochMs: number): string {
