@@ -14,7 +14,9 @@ const [major, minor] = process.versions.node.split(".").map(Number);
 const supported = major > 22 || (major === 22 && minor >= 18);
 
 if (supported) {
-  await import(pathToFileURL(main).href);
+  // main.ts runs itself only when it is the entry point, so call it here.
+  const cli = await import(pathToFileURL(main).href);
+  await cli.main(process.argv);
 } else {
   const bundled = join(root, "node_modules", "node", "bin", "node");
   if (!existsSync(bundled)) {

@@ -1,0 +1,40 @@
+// The `fraudstream` command. Each subcommand lives in its own module and registers itself here.
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/config.ts";
+import { registerDemo } from "./demo.ts";
+import { registerMigrate } from "./migrate.ts";
+import { registerSimulate } from "./simulate.ts";
+import { registerWorker } from "./worker.ts";
+
+export function buildProgram(): Command {
+  const program = new Command("fraudstream")
+    .description("Real-time fraud and anomaly detection for payment transactions")
+    .version("0.1.0")
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: false });
+  registerDemo(program);
+  registerSimulate(program);
+  registerWorker(program);
+  registerMigrate(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`fraudstream: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`fraudstream: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+if (import.meta.main) await main(process.argv);

@@ -1,0 +1,101 @@
+import type { Command } from "commander";
+import { loadConfig } from "../config/config.ts";
+import { PROVISIONAL_RULE_SET_VERSION } from "../decide/provisional.ts";
+import { FEATURE_SET_VERSION } from "../features/registry.ts";
+import {
+  createKafkaSink,
+  createKafkaSource,
+  ensureTopics,
+  isTransientKafkaError,
+} from "../io/kafka/index.ts";
+import { createPgStore, isTransientDbError } from "../io/pg/index.ts";
+import { createProvisionalScorer } from "../model/provisional-scorer.ts";
+import { createLogger } from "../observe/logger.ts";
+import { createPipelineMetrics, serveMetrics } from "../observe/metrics.ts";
+import { retryTransient } from "../pipeline/retry.ts";
+import { runWorker } from "../pipeline/worker.ts";
+import { requireServices, shutdownSignal } from "./options.ts";
+
+export function registerWorker(program: Command): void {
+  program
+    .command("worker")
+    .description("Consume transactions from Kafka, score and decide, write every event to PostgreSQL")
+    .action(async () => {
+      const config = loadConfig();
+      const { brokers, databaseUrl } = requireServices(config, "worker");
+      const logger = createLogger(config.logLevel, "worker");
+      const signal = shutdownSignal((s) =>
+        logger.info({ signal: s }, "stopping: finishing the batch in hand"),
+      );
+      const store = await createPgStore({
+        url: databaseUrl,
+        partitionDaysAhead: config.partitionDaysAhead,
+        logger,
+      });
+      try {
+        // Applied at every start (safe to run concurrently); waits for the database like everything else.
+        await retryTransient(() => store.migrate(), {
+          isTransient: isTransientDbError,
+          signal,
+          maxDelayMs: config.dbRetryMaxMs,
+          onRetry: (err, attempt) => logger.warn({ err, attempt }, "database unavailable at start; retrying"),
+        });
+        const clientId = `${config.clientId}-worker`;
+        await ensureTopics({
+          brokers,
+          clientId,
+          topics: [config.topicRaw, config.topicFeatures, config.topicAnomalies, config.topicDlq],
+          partitions: config.topicPartitions,
+          replication: config.topicReplication,
+        });
+        const metrics = createPipelineMetrics();
+        const scorer = createProvisionalScorer();
+        metrics.setVersions(scorer.version, PROVISIONAL_RULE_SET_VERSION, FEATURE_SET_VERSION);
+        const metricsServer =
+          config.metricsPort === 0 ? undefined : await serveMetrics(metrics.registry, config.metricsPort);
+        if (metricsServer !== undefined) logger.info({ port: config.metricsPort }, "metrics on /metrics");
+        const sink = await createKafkaSink({ brokers, clientId });
+        try {
+          await runWorker(
+            {
+              group: config.consumerGroup,
+              topic: config.topicRaw,
+              dlqTopic: config.topicDlq,
+              anomaliesTopic: config.topicAnomalies,
+              featuresTopic: config.topicFeatures,
+              allowedLatenessMs: config.allowedLatenessMs,
+              stateTtlMs: config.stateTtlMs,
+              maxEventBytes: config.maxEventBytes,
+              dbRetryMaxMs: config.dbRetryMaxMs,
+              openSource: (listener) =>
+                createKafkaSource({
+                  brokers,
+                  clientId,
+                  groupId: config.consumerGroup,
+                  topic: config.topicRaw,
+                  maxRecords: config.batchMaxRecords,
+                  maxWaitMs: config.batchMaxWaitMs,
+                  listener,
+                  logger,
+                }),
+              sink,
+              store,
+              scorer,
+              ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
+              isTransientError: isTransientDbError,
+              isTransientSinkError: isTransientKafkaError,
+              logger,
+              onBatch: (stats) => metrics.observeBatch(stats),
+              onRetry: (what) => metrics.observeRetry(what),
+            },
+            signal,
+          );
+        } finally {
+          await sink.close();
+          metricsServer?.close();
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,130 @@
+// `fraudstream demo`: the whole product in one process with no services. The simulator produces into
+// the in-process log, the real worker loop consumes it, and PGlite (PostgreSQL in WebAssembly) stores
+// the decisions. On stop it drains: it stops producing, lets the worker finish what was produced, and
+// reports counts read back from the database.
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Config } from "../../config/config.ts";
+import { PROVISIONAL_RULE_SET_VERSION } from "../../decide/provisional.ts";
+import { createProvisionalScorer } from "../../model/provisional-scorer.ts";
+import type { Logger } from "../../observe/logger.ts";
+import type { OutboundMessage } from "../../pipeline/ports.ts";
+import { runWorker } from "../../pipeline/worker.ts";
+import { createSimulator } from "../../simulate/index.ts";
+import { createPgliteStore } from "../pg/index.ts";
+import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "./log.ts";
+
+export interface DemoOptions {
+  /** Stop after this many seconds; undefined = until the signal aborts. */
+  durationS: number | undefined;
+  /** Events per second produced, paced in real time. */
+  rate: number;
+  users: number;
+  seed: number;
+  fraudRate: number;
+}
+
+export interface DemoSummary {
+  produced: number;
+  scored: number;
+  alerts: number;
+  dead_letters: number;
+}
+
+const TICK_MS = 50;
+
+export async function runDemo(
+  opts: DemoOptions,
+  config: Config,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<DemoSummary> {
+  const log = new InProcessLog(config.topicPartitions);
+  for (const t of [config.topicRaw, config.topicDlq, config.topicAnomalies, config.topicFeatures])
+    log.createTopic(t);
+  const store = await createPgliteStore({ partitionDaysAhead: config.partitionDaysAhead });
+  await store.migrate();
+  const sink = createEmbeddedSink(log);
+
+  const stopWorker = new AbortController();
+  const worker = runWorker(
+    {
+      group: config.consumerGroup,
+      topic: config.topicRaw,
+      dlqTopic: config.topicDlq,
+      anomaliesTopic: config.topicAnomalies,
+      featuresTopic: config.topicFeatures,
+      allowedLatenessMs: config.allowedLatenessMs,
+      stateTtlMs: config.stateTtlMs,
+      maxEventBytes: config.maxEventBytes,
+      dbRetryMaxMs: config.dbRetryMaxMs,
+      openSource: (listener) =>
+        createEmbeddedSource(log, {
+          group: config.consumerGroup,
+          topic: config.topicRaw,
+          maxRecords: config.batchMaxRecords,
+          maxWaitMs: config.batchMaxWaitMs,
+          listener,
+        }),
+      sink,
+      store,
+      scorer: createProvisionalScorer(),
+      ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
+      isTransientError: () => false,
+      isTransientSinkError: () => false,
+      logger: logger.child({ component: "worker" }),
+    },
+    stopWorker.signal,
+  );
+  // A worker that dies must stop the demo rather than let it produce into the void.
+  const workerFailed = worker.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+  const simulator = createSimulator({
+    users: opts.users,
+    seed: opts.seed,
+    fraudRate: opts.fraudRate,
+    start: Date.now(),
+  });
+  const started = performance.now();
+  const deadline = opts.durationS === undefined ? Number.POSITIVE_INFINITY : started + opts.durationS * 1000;
+  let produced = 0;
+  logger.info({ rate: opts.rate, durationS: opts.durationS ?? null }, "demo producing");
+  while (!signal.aborted && performance.now() < deadline) {
+    const due = Math.floor(((performance.now() - started) / 1000) * opts.rate);
+    if (due > produced) {
+      const messages: OutboundMessage[] = [];
+      for (; produced < due; produced++) {
+        const event = simulator.next();
+        messages.push({ topic: config.topicRaw, key: event.user_id, value: JSON.stringify(event) });
+      }
+      await sink.send(messages);
+    }
+    const failure = await Promise.race([workerFailed, sleep(TICK_MS).then(() => "running" as const)]);
+    if (failure !== "running") throw failure ?? new Error("worker stopped unexpectedly");
+  }
+
+  // Drain: wait until the worker has committed everything produced (or it fails).
+  logger.info({ produced }, "demo draining");
+  while (log.lag(config.consumerGroup, config.topicRaw) > 0n) {
+    const failure = await Promise.race([workerFailed, sleep(TICK_MS).then(() => "running" as const)]);
+    if (failure !== "running") throw failure ?? new Error("worker stopped unexpectedly");
+  }
+  stopWorker.abort();
+  await worker;
+
+  const counts = await store.db.query<{ scored: string; alerts: string; dead_letters: string }>(
+    `SELECT (SELECT count(*) FROM transactions_scored) AS scored,
+            (SELECT count(*) FROM transactions_scored WHERE risk IN ('HIGH', 'CRITICAL')) AS alerts,
+            (SELECT count(*) FROM dead_letters) AS dead_letters`,
+  );
+  await store.close();
+  const row = counts.rows[0];
+  return {
+    produced,
+    scored: Number(row?.scored ?? 0),
+    alerts: Number(row?.alerts ?? 0),
+    dead_letters: Number(row?.dead_letters ?? 0),
+  };
+}

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { describe, it } from "node:test";
+import { createPipelineMetrics, serveMetrics } from "./metrics.ts";
+
+const batch = {
+  partition: 2,
+  records: 10,
+  scored: 7,
+  deadLetters: 3,
+  deadLettersByReason: { schema: 2, late: 1 },
+  alerts: 2,
+  alertsByRisk: { HIGH: 1, CRITICAL: 1 },
+  skipped: 0,
+  late: 1,
+  duplicates: 2,
+  durationMs: 40,
+  producedAt: Array.from({ length: 7 }, () => Date.now() - 120),
+};
+
+describe("pipeline metrics", () => {
+  it("counts a batch under Prometheus names with base units", async () => {
+    const m = createPipelineMetrics({ defaultMetrics: false });
+    m.observeBatch(batch);
+    m.observeBatch({ ...batch, partition: 3 });
+    m.observeRetry("write batch");
+    m.setVersions("model-a", "rules-b", "fs-c");
+    m.setLag("transactions_raw", 2, 42);
+    const text = await m.registry.metrics();
+    assert.match(text, /^fraudstream_events_consumed_total\{partition="2"\} 10$/m);
+    assert.match(text, /^fraudstream_events_scored_total 14$/m);
+    assert.match(text, /^fraudstream_events_dead_lettered_total\{reason="schema"\} 4$/m);
+    assert.match(text, /^fraudstream_events_dead_lettered_total\{reason="late"\} 2$/m);
+    assert.match(text, /^fraudstream_alerts_total\{risk="CRITICAL"\} 2$/m);
+    assert.match(text, /^fraudstream_end_to_end_latency_seconds_count 14$/m);
+    // 120 ms ago: not within 100 ms, within 150 ms.
+    assert.match(text, /^fraudstream_end_to_end_latency_seconds_bucket\{le="0.1"\} 0$/m);
+    assert.match(text, /^fraudstream_end_to_end_latency_seconds_bucket\{le="0.15"\} 14$/m);
+    assert.match(text, /^fraudstream_events_duplicate_total 4$/m);
+    assert.match(text, /^fraudstream_retries_total\{operation="write batch"\} 1$/m);
+    assert.match(
+      text,
+      /^fraudstream_model_info\{model_version="model-a",rule_set_version="rules-b",feature_set_version="fs-c"\} 1$/m,
+    );
+    assert.match(text, /^fraudstream_consumer_lag_records\{topic="transactions_raw",partition="2"\} 42$/m);
+  });
+
+  it("serves /metrics and /healthz over HTTP", async () => {
+    const m = createPipelineMetrics();
+    const server = await serveMetrics(m.registry, 0, "127.0.0.1");
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get("content-type") ?? "", /text\/plain/);
+      assert.match(await res.text(), /fraudstream_process_cpu_seconds_total/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+    } finally {
+      server.close();
+    }
+  });
+});

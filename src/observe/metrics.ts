@@ -1,0 +1,150 @@
+// Prometheus metrics (prom-client) of the worker, the demo and later the API. One registry per
+// process; names follow Prometheus conventions: a `fraudstream_` prefix, base units in the name,
+// `_total` for counters. ops/grafana's dashboards query these names.
+import { createServer, type Server } from "node:http";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { BatchStats } from "../pipeline/worker.ts";
+
+export interface PipelineMetrics {
+  readonly registry: Registry;
+  /** Records one committed batch. */
+  observeBatch(stats: BatchStats): void;
+  /** Records a retry of a transient failure (database or broker). */
+  observeRetry(what: string): void;
+  /** Marks which model and rule set decide (info metrics: value 1 for the active one). */
+  setVersions(model: string, ruleSet: string, featureSet: string): void;
+  /** Lag (records not yet processed) of one partition. */
+  setLag(topic: string, partition: number, lag: number): void;
+}
+
+/** Latency buckets in seconds: 1 ms … 30 s, dense where the p99 target (150 ms) lies. */
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 5, 10, 30];
+
+export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}): PipelineMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "fraudstream_" });
+  const consumed = new Counter({
+    name: "fraudstream_events_consumed_total",
+    help: "Records consumed from the input topic and processed (scored, dead-lettered or late).",
+    labelNames: ["partition"] as const,
+    registers: [registry],
+  });
+  const scored = new Counter({
+    name: "fraudstream_events_scored_total",
+    help: "Events scored and stored in transactions_scored.",
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: "fraudstream_events_dead_lettered_total",
+    help: "Records set aside in the dead-letter topic and table, by reason.",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+  const alerts = new Counter({
+    name: "fraudstream_alerts_total",
+    help: "Flagged events (risk HIGH or CRITICAL), by risk level.",
+    labelNames: ["risk"] as const,
+    registers: [registry],
+  });
+  const skipped = new Counter({
+    name: "fraudstream_events_redelivered_skipped_total",
+    help: "Redelivered records skipped because the database already held them.",
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: "fraudstream_events_duplicate_total",
+    help: "Transactions skipped because the same transaction (id and event time) was already stored.",
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "fraudstream_end_to_end_latency_seconds",
+    help: "From the record's produce timestamp to the commit of its decision in the database.",
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const batchSize = new Histogram({
+    name: "fraudstream_batch_records",
+    help: "Records per processed batch.",
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+    registers: [registry],
+  });
+  const batchDuration = new Histogram({
+    name: "fraudstream_batch_duration_seconds",
+    help: "Time to process and commit one batch.",
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: "fraudstream_retries_total",
+    help: "Retries of transient failures (database or broker unavailable), by operation.",
+    labelNames: ["operation"] as const,
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: "fraudstream_consumer_lag_records",
+    help: "Records in the partition not yet processed by this worker's group.",
+    labelNames: ["topic", "partition"] as const,
+    registers: [registry],
+  });
+  const modelInfo = new Gauge({
+    name: "fraudstream_model_info",
+    help: "The model, rule set and feature set deciding (value 1).",
+    labelNames: ["model_version", "rule_set_version", "feature_set_version"] as const,
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    observeBatch(s) {
+      consumed.inc({ partition: String(s.partition) }, s.records);
+      scored.inc(s.scored);
+      for (const [reason, n] of Object.entries(s.deadLettersByReason)) deadLettered.inc({ reason }, n);
+      for (const [risk, n] of Object.entries(s.alertsByRisk)) alerts.inc({ risk }, n);
+      if (s.skipped > 0) skipped.inc(s.skipped);
+      if (s.duplicates > 0) duplicates.inc(s.duplicates);
+      batchSize.observe(s.records);
+      batchDuration.observe(s.durationMs / 1000);
+      const now = Date.now();
+      for (const t of s.producedAt) latency.observe(Math.max(0, now - t) / 1000);
+    },
+    observeRetry(what) {
+      retries.inc({ operation: what });
+    },
+    setVersions(model, ruleSet, featureSet) {
+      modelInfo.reset();
+      modelInfo.set({ model_version: model, rule_set_version: ruleSet, feature_set_version: featureSet }, 1);
+    },
+    setLag(topic, partition, value) {
+      lag.set({ topic, partition: String(partition) }, value);
+    },
+  };
+}
+
+/** Serves GET /metrics (and /healthz) on `port`; resolves once listening. Port 0 picks a free one. */
+export async function serveMetrics(registry: Registry, port: number, host = "0.0.0.0"): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/metrics") {
+      registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { "content-type": registry.contentType });
+          res.end(text);
+        })
+        .catch((err: unknown) => {
+          res.writeHead(500, { "content-type": "text/plain" });
+          res.end(String(err));
+        });
+    } else if (req.method === "GET" && req.url === "/healthz") {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("ok\n");
+    } else {
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found: try /metrics\n");
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

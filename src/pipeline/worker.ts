@@ -1,0 +1,477 @@
+// The stream worker: source → parse → features → score → decide → sinks → checkpoint → commit.
+// The same loop runs against Kafka + PostgreSQL and against the demo's in-process log + PGlite.
+//
+// Exactly once into the database: each batch's rows, the partition's next offset and the per-user
+// feature state it leaves behind are written in one transaction (Store.writeBatch). On assignment the
+// worker restores that state and resumes from the stored offset, skipping records below it that the
+// broker redelivers (its committed offset may lag by one batch). The offset advance is conditional on
+// the value this worker loaded, which fences out a worker that lost the partition in a rebalance.
+// Output topics are at least once (sent before the database commit); each message carries the
+// transaction id or source offset to deduplicate by.
+import type { Logger } from "pino";
+import { type Accepted, parseRecord, type Rejection } from "../contract/parse.ts";
+import { isFraudLabel } from "../contract/transaction.ts";
+import { isFlagged } from "../decide/levels.ts";
+import { provisionalVerdict } from "../decide/provisional.ts";
+import { FeatureEngine } from "../features/engine.ts";
+import { FEATURE_NAMES, FEATURE_SET_VERSION, featureIndex } from "../features/registry.ts";
+import type { Scorer } from "../model/scorer.ts";
+import {
+  type AssignmentListener,
+  CheckpointConflictError,
+  type DeadLetterRow,
+  type OutboundMessage,
+  type ScoredRow,
+  type Sink,
+  type Source,
+  type SourceBatch,
+  type SourceRecord,
+  type Store,
+  type UserStateWrite,
+} from "./ports.ts";
+import { retryTransient } from "./retry.ts";
+
+export interface WorkerOptions {
+  group: string;
+  topic: string;
+  dlqTopic: string;
+  anomaliesTopic: string;
+  /** Feature vectors of accepted events go here; undefined: not published. */
+  featuresTopic?: string;
+  maxEventBytes: number;
+  allowedLatenessMs: number;
+  stateTtlMs: number;
+  dbRetryMaxMs: number;
+  openSource(listener: AssignmentListener): Promise<Source>;
+  sink: Sink;
+  store: Store;
+  scorer: Scorer;
+  ruleSetVersion: string;
+  /** Whether an error from the store means "wait and try again" (e.g. the database is down). */
+  isTransientError(err: unknown): boolean;
+  /** Whether an error from the sink means "wait and try again" (e.g. the broker is down). */
+  isTransientSinkError(err: unknown): boolean;
+  logger: Logger;
+  /** Called after each batch is committed. */
+  onBatch?(stats: BatchStats): void;
+  /** Called before each retry of a transient failure, with the operation's name. */
+  onRetry?(what: string): void;
+}
+
+export interface BatchStats {
+  partition: number;
+  records: number;
+  scored: number;
+  deadLetters: number;
+  deadLettersByReason: Record<string, number>;
+  alerts: number;
+  alertsByRisk: Record<string, number>;
+  /** Produce timestamps (epoch ms) of the scored events, for end-to-end latency. */
+  producedAt: number[];
+  skipped: number;
+  late: number;
+  /** Transactions skipped because they were already stored (or repeated within the batch). */
+  duplicates: number;
+  durationMs: number;
+}
+
+export interface WorkerTotals {
+  batches: number;
+  scored: number;
+  deadLetters: number;
+  alerts: number;
+  skipped: number;
+  duplicates: number;
+}
+
+const WIDTH = FEATURE_NAMES.length;
+/** How often (wall clock) each partition's idle users are expired to free memory. */
+const EXPIRE_EVERY_MS = 10_000;
+
+/** What the worker holds for a partition it owns. */
+interface Owned {
+  /** Next offset in the stored checkpoint (null: never checkpointed). */
+  from: bigint | null;
+  engine: FeatureEngine;
+  lastExpire: number;
+}
+const decoder = new TextDecoder();
+
+function keyText(key: Uint8Array | null): string | null {
+  return key === null ? null : decoder.decode(key);
+}
+
+/** Runs until `signal` aborts; then finishes the batch in hand, commits and leaves the group. */
+export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promise<WorkerTotals> {
+  const { logger, store } = opts;
+  const totals: WorkerTotals = {
+    batches: 0,
+    scored: 0,
+    deadLetters: 0,
+    alerts: 0,
+    skipped: 0,
+    duplicates: 0,
+  };
+  const owned = new Map<number, Owned>();
+  // The scorer reads its own columns out of the full feature vector.
+  const scorerColumns = Int32Array.from(opts.scorer.featureNames, (name) => featureIndex(name));
+  const scorerWidth = scorerColumns.length;
+  const retry = <T>(what: string, fn: () => Promise<T>, isTransient = opts.isTransientError): Promise<T> =>
+    retryTransient(fn, {
+      isTransient,
+      signal,
+      maxDelayMs: opts.dbRetryMaxMs,
+      onRetry: (err, attempt, delayMs) => {
+        opts.onRetry?.(what);
+        logger.warn({ err, attempt, delayMs: Math.round(delayMs), what }, "transient failure; retrying");
+      },
+    });
+
+  /** Loads (or reloads) partitions' checkpoints and feature state, replacing what was held. */
+  const loadPartitions = async (partitions: number[]): Promise<void> => {
+    const stored = await retry("load checkpoints", () =>
+      store.loadCheckpoints(opts.group, opts.topic, partitions),
+    );
+    for (const p of partitions) {
+      const state = await retry("load feature state", () =>
+        store.loadPartitionState(opts.group, opts.topic, p),
+      );
+      const engine = new FeatureEngine({
+        allowedLatenessMs: opts.allowedLatenessMs,
+        stateTtlMs: opts.stateTtlMs,
+      });
+      for (const [userId, bytes] of state.users) engine.restoreUser(userId, bytes);
+      if (state.watermarkMs !== null) engine.restoreWatermark(state.watermarkMs);
+      owned.get(p)?.engine.clear();
+      owned.set(p, { from: stored.get(p) ?? null, engine, lastExpire: performance.now() });
+      logger.debug(
+        { partition: p, users: state.users.size, from: stored.get(p)?.toString() },
+        "partition state restored",
+      );
+    }
+  };
+
+  const listener: AssignmentListener = {
+    async onAssigned(topic, partitions) {
+      logger.info({ topic, partitions }, "partitions assigned");
+      await loadPartitions(partitions);
+    },
+    onRevoked(topic, partitions) {
+      logger.info({ topic, partitions }, "partitions revoked");
+      for (const p of partitions) {
+        owned.get(p)?.engine.clear();
+        owned.delete(p);
+      }
+    },
+  };
+
+  const source = await opts.openSource(listener);
+  // The source stops on its own signal so that an abort lets the batch in hand finish first.
+  const stopSource = new AbortController();
+  const onAbort = () => stopSource.abort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  let buffers = allocate(1024);
+  try {
+    for await (const batch of source.batches(stopSource.signal)) {
+      if (buffers.scores.length < batch.records.length) buffers = allocate(batch.records.length);
+      const stats = await processBatch(batch, buffers);
+      if (stats === null) continue;
+      totals.batches++;
+      totals.scored += stats.scored;
+      totals.deadLetters += stats.deadLetters;
+      totals.alerts += stats.alerts;
+      totals.skipped += stats.skipped;
+      totals.duplicates += stats.duplicates;
+      opts.onBatch?.(stats);
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    await source.close();
+  }
+  logger.info(totals, "worker stopped");
+  return totals;
+
+  function allocate(n: number) {
+    return {
+      features: new Float64Array(n * WIDTH),
+      scorerRows: new Float64Array(n * scorerWidth),
+      scores: new Float64Array(n),
+      status: new Uint8Array(n),
+      times: new Float64Array(n),
+    };
+  }
+
+  async function processBatch(
+    batch: SourceBatch,
+    buf: ReturnType<typeof allocate>,
+  ): Promise<BatchStats | null> {
+    const started = performance.now();
+    const { partition } = batch;
+    const { features, scorerRows, scores, status, times } = buf;
+    for (let attempt = 0; ; attempt++) {
+      const part = owned.get(partition);
+      if (part === undefined) return null; // revoked: the new owner will process these records
+      const { from, engine } = part;
+      const records = from === null ? batch.records : batch.records.filter((r) => r.offset >= from);
+      const last = batch.records[batch.records.length - 1];
+      if (last === undefined) return null;
+      const to = last.offset + 1n;
+      if (records.length === 0) {
+        // Everything here was already written by an earlier run; let the broker catch up.
+        await source.commit([{ topic: batch.topic, partition, offset: from ?? to }]);
+        return null;
+      }
+      const ingestedAt = Date.now();
+      const scored: ScoredRow[] = [];
+      const deadLetters: DeadLetterRow[] = [];
+      const outbound: OutboundMessage[] = [];
+      const valid: { parsed: Accepted; record: SourceRecord }[] = [];
+      for (const r of records) {
+        const parsed = parseRecord(r.value, { maxBytes: opts.maxEventBytes });
+        if (parsed.ok) {
+          valid.push({ parsed, record: r });
+        } else {
+          deadLetters.push(deadLetter(batch.topic, partition, r, parsed));
+          outbound.push(dlqMessage(batch.topic, partition, r, parsed));
+        }
+      }
+      // Duplicates (the same transaction again: a producer retry, a replay) are skipped before they
+      // can touch any user's state: already stored, or earlier in this batch.
+      const stored =
+        valid.length === 0
+          ? new Set<string>()
+          : await retry("check for duplicates", () =>
+              store.findStored(
+                valid.map((v) => ({
+                  transactionId: v.parsed.event.transaction_id,
+                  eventTime: v.parsed.eventTime,
+                })),
+              ),
+            );
+      const inBatch = new Set<string>();
+      const parsedOk: Accepted[] = [];
+      const parsedRecords: SourceRecord[] = [];
+      let duplicates = 0;
+      for (const { parsed, record } of valid) {
+        const key = `${parsed.event.transaction_id}\u0000${parsed.eventTime}`;
+        if (stored.has(parsed.event.transaction_id) || inBatch.has(key)) {
+          duplicates++;
+          continue;
+        }
+        inBatch.add(key);
+        times[parsedOk.length] = parsed.eventTime;
+        parsedOk.push(parsed);
+        parsedRecords.push(record);
+      }
+      // Behavioural features, in offset order; late events change no state and are set aside.
+      const late = engine.processBatch(
+        parsedOk.map((p) => p.event),
+        times,
+        features,
+        status,
+      );
+      const accepted: { record: SourceRecord; parsed: Accepted; row: number }[] = [];
+      for (let i = 0; i < parsedOk.length; i++) {
+        const parsed = parsedOk[i] as Accepted;
+        const record = parsedRecords[i] as SourceRecord;
+        if (status[i] === 0) {
+          const k = accepted.length;
+          for (let c = 0; c < scorerWidth; c++)
+            scorerRows[k * scorerWidth + c] = features[i * WIDTH + (scorerColumns[c] as number)] as number;
+          accepted.push({ record, parsed, row: i });
+        } else {
+          const why: Rejection = {
+            ok: false,
+            reason: "late",
+            field: "timestamp",
+            detail: `timestamp: ${parsed.event.timestamp} is more than ${opts.allowedLatenessMs} ms behind user ${parsed.event.user_id}'s newest event`,
+            transactionId: parsed.event.transaction_id,
+          };
+          deadLetters.push(deadLetter(batch.topic, partition, record, why));
+          outbound.push(dlqMessage(batch.topic, partition, record, why));
+        }
+      }
+      opts.scorer.scoreBatch(scorerRows, accepted.length, scores);
+      let alerts = 0;
+      const alertsByRisk: Record<string, number> = {};
+      for (let i = 0; i < accepted.length; i++) {
+        const { record, parsed, row: fr } = accepted[i] as (typeof accepted)[number];
+        const { event } = parsed;
+        const score = scores[i] as number;
+        const verdict = provisionalVerdict(score);
+        const featureMap: Record<string, number> = {};
+        for (let j = 0; j < WIDTH; j++)
+          featureMap[FEATURE_NAMES[j] as string] = features[fr * WIDTH + j] as number;
+        const row: ScoredRow = {
+          transactionId: event.transaction_id,
+          eventTime: parsed.eventTime,
+          userId: event.user_id,
+          cardId: event.card_id ?? null,
+          amount: event.amount,
+          currency: event.currency,
+          merchantId: event.merchant_id ?? null,
+          merchantCategory: event.merchant_category ?? null,
+          country: event.country ?? null,
+          channel: event.channel ?? null,
+          device: event.device ?? null,
+          features: featureMap,
+          score,
+          risk: verdict.risk,
+          decision: verdict.decision,
+          modelVersion: opts.scorer.version,
+          ruleSetVersion: opts.ruleSetVersion,
+          isFraud: isFraudLabel(event) ?? null,
+          fraudType: event.fraud_type ?? null,
+          payload: parsed.payload,
+          source: { topic: batch.topic, partition, offset: record.offset },
+          producedAt: record.timestamp,
+          ingestedAt,
+        };
+        scored.push(row);
+        if (opts.featuresTopic !== undefined) {
+          outbound.push({
+            topic: opts.featuresTopic,
+            key: event.user_id,
+            value: JSON.stringify({
+              transaction_id: event.transaction_id,
+              user_id: event.user_id,
+              timestamp: event.timestamp,
+              feature_set_version: FEATURE_SET_VERSION,
+              features: featureMap,
+            }),
+          });
+        }
+        if (isFlagged(verdict.risk)) {
+          alerts++;
+          alertsByRisk[verdict.risk] = (alertsByRisk[verdict.risk] ?? 0) + 1;
+          outbound.push({
+            topic: opts.anomaliesTopic,
+            key: event.user_id,
+            value: JSON.stringify({
+              transaction_id: event.transaction_id,
+              user_id: event.user_id,
+              timestamp: event.timestamp,
+              amount: event.amount,
+              currency: event.currency,
+              score,
+              risk: verdict.risk,
+              decision: verdict.decision,
+              model_version: opts.scorer.version,
+              rule_set_version: opts.ruleSetVersion,
+              features: featureMap,
+            }),
+          });
+        }
+      }
+      // A broker outage is waited out; an error no retry can fix (a message the broker refuses) stops
+      // the worker rather than dropping the batch.
+      if (outbound.length > 0)
+        await retry("send to output topics", () => opts.sink.send(outbound), opts.isTransientSinkError);
+      const userStates: UserStateWrite[] = [];
+      for (const userId of engine.dirtyUsers()) {
+        userStates.push({
+          group: opts.group,
+          topic: batch.topic,
+          partition,
+          userId,
+          state: engine.serializeUser(userId) ?? null,
+        });
+      }
+      try {
+        await retry("write batch", () =>
+          store.writeBatch({
+            scored,
+            deadLetters,
+            checkpoints: [
+              { group: opts.group, topic: batch.topic, partition, from, to, watermarkMs: engine.watermark },
+            ],
+            userStates,
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof CheckpointConflictError) || attempt >= 5) throw err;
+        // Another worker moved this partition's checkpoint: we may have lost it, or it was handed back
+        // to us after someone else progressed. The engine has moved on past what is stored: reload the
+        // checkpoint and the state, and redo the batch from the stored position.
+        logger.warn({ partition, attempt }, "checkpoint moved by another worker; reloading");
+        if (owned.has(partition)) await loadPartitions([partition]);
+        continue;
+      }
+      engine.clearDirty();
+      part.from = to;
+      // Idle users leave memory; their deletion is checkpointed with the next batch.
+      if (performance.now() - part.lastExpire > EXPIRE_EVERY_MS) {
+        part.lastExpire = performance.now();
+        const dropped = engine.expire();
+        if (dropped.length > 0) logger.debug({ partition, users: dropped.length }, "idle users expired");
+      }
+      try {
+        await source.commit([{ topic: batch.topic, partition, offset: to }]);
+      } catch (err) {
+        // The database holds the truth; a broker commit lost here only means a few records are
+        // redelivered and skipped on restart.
+        logger.warn({ err, partition }, "offset commit to the broker failed");
+      }
+      return {
+        partition,
+        records: records.length,
+        scored: scored.length,
+        deadLetters: deadLetters.length,
+        deadLettersByReason: countBy(deadLetters, (d) => d.reason),
+        alerts,
+        alertsByRisk,
+        producedAt: scored.map((r) => r.producedAt),
+        skipped: batch.records.length - records.length,
+        late,
+        duplicates,
+        durationMs: performance.now() - started,
+      };
+    }
+  }
+
+  function deadLetter(
+    topic: string,
+    partition: number,
+    r: SourceBatch["records"][number],
+    why: Rejection,
+  ): DeadLetterRow {
+    return {
+      topic,
+      partition,
+      offset: r.offset,
+      key: r.key,
+      raw: r.value,
+      reason: why.reason,
+      detail: why.detail,
+      field: why.field ?? null,
+      transactionId: why.transactionId ?? null,
+      producedAt: r.timestamp,
+    };
+  }
+
+  function dlqMessage(
+    topic: string,
+    partition: number,
+    r: SourceBatch["records"][number],
+    why: Rejection,
+  ): OutboundMessage {
+    // The original bytes travel untouched (even when they are not UTF-8); the reason rides in headers,
+    // as Kafka Connect's dead-letter queues do.
+    const headers: Record<string, string> = {
+      "x-dlq-reason": why.reason,
+      "x-dlq-detail": why.detail,
+      "x-dlq-source": `${topic}/${partition}/${r.offset}`,
+    };
+    if (why.field !== undefined) headers["x-dlq-field"] = why.field;
+    return { topic: opts.dlqTopic, key: keyText(r.key), value: r.value ?? new Uint8Array(0), headers };
+  }
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -1,0 +1,99 @@
+// The command line as users and scripts drive it: the npx launcher on an old Node, simulate's files,
+// the demo's summary, and configuration errors that name the setting.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { TransactionSchema } from "../src/contract/transaction.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const BIN = join(ROOT, "bin/fraudstream.js");
+const dir = mkdtempSync(join(tmpdir(), "fraudstream-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[], env: Record<string, string> = {}, node = process.execPath) {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !k.startsWith("FRAUDSTREAM_") && k !== "KAFKA_BROKERS" && k !== "DATABASE_URL",
+    ),
+  );
+  return spawnSync(node, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...clean, ...env },
+    timeout: 120_000,
+  });
+}
+
+describe("fraudstream command", () => {
+  it("starts from the launcher on this Node and on the machine's older Node", () => {
+    const r = run(["--version"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "0.1.0");
+    // The machine's Node 20 cannot run TypeScript; the launcher re-runs itself with the bundled Node.
+    for (const old of ["/usr/bin/node", "/usr/local/bin/node"]) {
+      if (!existsSync(old)) continue;
+      const v = spawnSync(old, ["--version"], { encoding: "utf8" }).stdout.trim();
+      const o = run(["--version"], {}, old);
+      assert.equal(o.status, 0, `${old} (${v}): ${o.stderr}`);
+      assert.equal(o.stdout.trim(), "0.1.0");
+    }
+  });
+
+  it("simulate writes the same file twice for the same seed, and a summary on stderr", () => {
+    const a = join(dir, "a.jsonl");
+    const b = join(dir, "b.jsonl");
+    for (const out of [a, b]) {
+      const r = run(["simulate", "--count", "3000", "--seed", "5", "--users", "200", "--out", out]);
+      assert.equal(r.status, 0, r.stderr);
+      const summary = JSON.parse(r.stderr.trim().split("\n").at(-1) as string) as {
+        produced: number;
+        fraud: number;
+      };
+      assert.equal(summary.produced, 3000);
+    }
+    const text = readFileSync(a, "utf8");
+    assert.equal(text, readFileSync(b, "utf8"));
+    const lines = text.trim().split("\n");
+    assert.equal(lines.length, 3000);
+    for (const l of lines.slice(0, 500)) assert.ok(TransactionSchema.safeParse(JSON.parse(l)).success, l);
+  });
+
+  it("simulate refuses conflicting or missing outputs with a message", () => {
+    const none = run(["simulate", "--count", "5"]);
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /choose an output/);
+    const both = run(["simulate", "--count", "5", "--out", join(dir, "x"), "--stdout"]);
+    assert.notEqual(both.status, 0);
+    assert.match(both.stderr, /cannot be used with/);
+    const bad = run(["simulate", "--count", "-3", "--stdout"]);
+    assert.match(bad.stderr, /--count <n>' argument '-3' is invalid/);
+  });
+
+  it("demo --duration ends with a JSON summary where scored equals produced", () => {
+    const r = run(["demo", "--duration", "4", "--rate", "400"]);
+    assert.equal(r.status, 0, r.stderr.slice(-2000));
+    const last = r.stdout.trim().split("\n").at(-1) as string;
+    const s = JSON.parse(last) as { produced: number; scored: number; alerts: number; dead_letters: number };
+    assert.deepEqual(Object.keys(s), ["produced", "scored", "alerts", "dead_letters"]);
+    assert.ok(s.produced > 500, `produced ${s.produced}`);
+    assert.equal(s.scored, s.produced);
+    assert.equal(s.dead_letters, 0);
+    assert.ok(s.alerts > 0 && s.alerts < s.produced * 0.2, `alerts ${s.alerts}`);
+  });
+
+  it("names a missing or bad setting and exits with status 2", () => {
+    const w = run(["worker"]);
+    assert.equal(w.status, 2);
+    assert.match(w.stderr, /KAFKA_BROKERS must be set for `worker`/);
+    const m = run(["migrate"], { DATABASE_URL: "mysql://x" });
+    assert.equal(m.status, 2);
+    assert.match(m.stderr, /DATABASE_URL="mysql:\/\/x"/);
+    const k = run(["simulate", "--count", "1", "--kafka"]);
+    assert.equal(k.status, 2);
+    assert.match(k.stderr, /KAFKA_BROKERS must be set for `simulate --kafka`/);
+  });
+});
