@@ -1,0 +1,99 @@
+// `npm run bench`: runs the benchmarks one after another and appends their output, with the date and
+// the machine, to BENCHMARKS.md (the record the README and docs quote).
+//
+//   npm run bench [-- --only parse,features] [--no-record]
+//
+// Each benchmark is a plain script that prints its own figures; this runner only sequences them on an
+// otherwise idle machine. Benchmarks needing services (PostgreSQL, a Kafka broker) start or expect
+// them as their own headers say.
+import { spawnSync } from "node:child_process";
+import { appendFileSync, existsSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+interface Bench {
+  name: string;
+  script: string;
+  args: string[];
+  nodeArgs?: string[];
+  what: string;
+}
+
+const BENCHES: Bench[] = [
+  {
+    name: "parse",
+    script: "bench/parse.ts",
+    args: [],
+    what: "contract parse + validate, records/s, one core",
+  },
+  {
+    name: "features",
+    script: "bench/features.ts",
+    args: [],
+    nodeArgs: ["--expose-gc"],
+    what: "feature engine events/s on one core; state bytes per user",
+  },
+  {
+    name: "simulate",
+    script: "bench/simulate.ts",
+    args: [],
+    what: "simulator events/s generated + JSON-serialized, 10,000 users, one core",
+  },
+  {
+    name: "pg-write",
+    script: "src/io/pg/bench-write.ts",
+    args: [],
+    what: "Store.writeBatch rows/s on PostgreSQL 127.0.0.1:5432",
+  },
+  {
+    name: "pglite-write",
+    script: "src/io/pg/bench-write.ts",
+    args: ["--pglite"],
+    what: "Store.writeBatch rows/s on in-memory PGlite",
+  },
+];
+
+const { values } = parseArgs({
+  options: { only: { type: "string" }, "no-record": { type: "boolean", default: false } },
+});
+const only = values.only?.split(",").map((s) => s.trim());
+const unknown = only?.filter((n) => !BENCHES.some((b) => b.name === n)) ?? [];
+if (unknown.length > 0) {
+  console.error(
+    `unknown benchmark(s): ${unknown.join(", ")}; known: ${BENCHES.map((b) => b.name).join(", ")}`,
+  );
+  process.exit(2);
+}
+const root = fileURLToPath(new URL("..", import.meta.url));
+const selected = BENCHES.filter((b) => only === undefined || only.includes(b.name));
+const cpu = cpus()[0]?.model ?? "unknown CPU";
+const header = `## ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC — ${cpus().length} × ${cpu}, ${Math.round(
+  totalmem() / 2 ** 30,
+)} GiB, Node ${process.version}`;
+const sections: string[] = [header];
+let failed = false;
+for (const b of selected) {
+  if (!existsSync(`${root}/${b.script}`)) throw new Error(`benchmark script ${b.script} is missing`);
+  console.error(`\n== ${b.name}: ${b.what}`);
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [...(b.nodeArgs ?? []), b.script, ...b.args], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  process.stdout.write(r.stdout);
+  const secs = ((performance.now() - started) / 1000).toFixed(0);
+  if (r.status !== 0) {
+    failed = true;
+    console.error(`${b.name} failed (exit ${r.status})`);
+  }
+  sections.push(
+    `### ${b.name} (${b.what}; ${secs} s${r.status === 0 ? "" : `; FAILED, exit ${r.status}`})\n\n\`\`\`\n${r.stdout.trim()}\n\`\`\``,
+  );
+}
+if (!values["no-record"]) {
+  appendFileSync(`${root}/BENCHMARKS.md`, `\n${sections.join("\n\n")}\n`);
+  console.error("\nappended to BENCHMARKS.md");
+}
+process.exit(failed ? 1 : 0);
