@@ -7,6 +7,7 @@ import { PROVISIONAL_RULE_SET_VERSION } from "../src/decide/provisional.ts";
 import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "../src/io/embedded/log.ts";
 import { createPgliteStore, type PgStore } from "../src/io/pg/index.ts";
 import { createProvisionalScorer } from "../src/model/provisional-scorer.ts";
+import { fixedScorer } from "../src/model/scorer.ts";
 import { createLogger } from "../src/observe/logger.ts";
 import type { Store } from "../src/pipeline/ports.ts";
 import { runWorker, type WorkerTotals } from "../src/pipeline/worker.ts";
@@ -41,7 +42,7 @@ async function runUntilDrained(
         createEmbeddedSource(log, { group, topic: config.topicRaw, maxRecords, maxWaitMs: 5, listener }),
       sink: createEmbeddedSink(log),
       store,
-      scorer: createProvisionalScorer(),
+      scorer: fixedScorer(createProvisionalScorer()),
       ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
       isTransientError: (err) => err instanceof TransientError,
       isTransientSinkError: () => false,

@@ -10,6 +10,7 @@ import {
 } from "../io/kafka/index.ts";
 import { createPgStore, isTransientDbError } from "../io/pg/index.ts";
 import { createProvisionalScorer } from "../model/provisional-scorer.ts";
+import { fixedScorer } from "../model/scorer.ts";
 import { createLogger } from "../observe/logger.ts";
 import { createPipelineMetrics, serveMetrics } from "../observe/metrics.ts";
 import { retryTransient } from "../pipeline/retry.ts";
@@ -80,7 +81,7 @@ export function registerWorker(program: Command): void {
                 }),
               sink,
               store,
-              scorer,
+              scorer: fixedScorer(scorer),
               ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
               isTransientError: isTransientDbError,
               isTransientSinkError: isTransientKafkaError,

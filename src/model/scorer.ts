@@ -12,3 +12,17 @@ export interface Scorer {
    */
   scoreBatch(rows: Float64Array, n: number, out: Float64Array): void;
 }
+
+/**
+ * Where the worker finds its scorer. A hot-reloading holder (src/pipeline/reload.ts) replaces
+ * `current` when another model is promoted; the worker reads it once per batch, so a batch is scored by
+ * one model from start to end.
+ */
+export interface ScorerSlot {
+  readonly current: Scorer;
+}
+
+/** A slot that always holds the same scorer. */
+export function fixedScorer(scorer: Scorer): ScorerSlot {
+  return { current: scorer };
+}

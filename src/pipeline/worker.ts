@@ -15,7 +15,7 @@ import { isFlagged } from "../decide/levels.ts";
 import { provisionalVerdict } from "../decide/provisional.ts";
 import { FeatureEngine } from "../features/engine.ts";
 import { FEATURE_NAMES, FEATURE_SET_VERSION, featureIndex } from "../features/registry.ts";
-import type { Scorer } from "../model/scorer.ts";
+import type { Scorer, ScorerSlot } from "../model/scorer.ts";
 import {
   type AssignmentListener,
   CheckpointConflictError,
@@ -45,7 +45,8 @@ export interface WorkerOptions {
   openSource(listener: AssignmentListener): Promise<Source>;
   sink: Sink;
   store: Store;
-  scorer: Scorer;
+  /** Read once per batch: a promoted model takes over at the next batch, without a restart. */
+  scorer: ScorerSlot;
   ruleSetVersion: string;
   /** Whether an error from the store means "wait and try again" (e.g. the database is down). */
   isTransientError(err: unknown): boolean;
@@ -113,9 +114,10 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     duplicates: 0,
   };
   const owned = new Map<number, Owned>();
-  // The scorer reads its own columns out of the full feature vector.
-  const scorerColumns = Int32Array.from(opts.scorer.featureNames, (name) => featureIndex(name));
-  const scorerWidth = scorerColumns.length;
+  // The scorer reads its own columns out of the full feature vector; recomputed when it is replaced.
+  let scorer: Scorer = opts.scorer.current;
+  let scorerColumns = columnsOf(scorer);
+  let scorerWidth = scorerColumns.length;
   const retry = <T>(what: string, fn: () => Promise<T>, isTransient = opts.isTransientError): Promise<T> =>
     retryTransient(fn, {
       isTransient,
@@ -173,6 +175,14 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   let buffers = allocate(1024);
   try {
     for await (const batch of source.batches(stopSource.signal)) {
+      if (opts.scorer.current !== scorer) {
+        const previous = scorer.version;
+        scorer = opts.scorer.current;
+        scorerColumns = columnsOf(scorer);
+        scorerWidth = scorerColumns.length;
+        buffers = allocate(Math.max(buffers.scores.length, batch.records.length));
+        logger.info({ from: previous, to: scorer.version }, "scoring with another model");
+      }
       if (buffers.scores.length < batch.records.length) buffers = allocate(batch.records.length);
       const stats = await processBatch(batch, buffers);
       if (stats === null) continue;
@@ -291,7 +301,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
           outbound.push(dlqMessage(batch.topic, partition, record, why));
         }
       }
-      opts.scorer.scoreBatch(scorerRows, accepted.length, scores);
+      scorer.scoreBatch(scorerRows, accepted.length, scores);
       let alerts = 0;
       const alertsByRisk: Record<string, number> = {};
       for (let i = 0; i < accepted.length; i++) {
@@ -318,7 +328,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
           score,
           risk: verdict.risk,
           decision: verdict.decision,
-          modelVersion: opts.scorer.version,
+          modelVersion: scorer.version,
           ruleSetVersion: opts.ruleSetVersion,
           isFraud: isFraudLabel(event) ?? null,
           fraudType: event.fraud_type ?? null,
@@ -356,7 +366,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
               score,
               risk: verdict.risk,
               decision: verdict.decision,
-              model_version: opts.scorer.version,
+              model_version: scorer.version,
               rule_set_version: opts.ruleSetVersion,
               features: featureMap,
             }),
@@ -465,6 +475,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     if (why.field !== undefined) headers["x-dlq-field"] = why.field;
     return { topic: opts.dlqTopic, key: keyText(r.key), value: r.value ?? new Uint8Array(0), headers };
   }
+}
+
+/** Columns of the full feature vector a scorer reads, in its order; an unknown feature is an error. */
+function columnsOf(scorer: Scorer): Int32Array {
+  return Int32Array.from(scorer.featureNames, (name) => featureIndex(name));
 }
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Record<string, number> {

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../../config/config.ts";
 import { PROVISIONAL_RULE_SET_VERSION } from "../../decide/provisional.ts";
 import { createProvisionalScorer } from "../../model/provisional-scorer.ts";
+import { fixedScorer } from "../../model/scorer.ts";
 import type { Logger } from "../../observe/logger.ts";
 import type { OutboundMessage } from "../../pipeline/ports.ts";
 import { runWorker } from "../../pipeline/worker.ts";
@@ -67,7 +68,7 @@ export async function runDemo(
         }),
       sink,
       store,
-      scorer: createProvisionalScorer(),
+      scorer: fixedScorer(createProvisionalScorer()),
       ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
       isTransientError: () => false,
       isTransientSinkError: () => false,

@@ -5,6 +5,8 @@ export { pgDb, pgliteDb } from "./db.ts";
 export { isTransientDbError } from "./errors.ts";
 export type { Migration } from "./migrate.ts";
 export { applyMigrations, loadMigrations, MigrationError } from "./migrate.ts";
+export type { ActiveModel, ModelRegistration, ModelRegistry, ModelSummary } from "./models.ts";
+export { createModelRegistry, ModelRegistryError } from "./models.ts";
 export { DayPartitions, dayOf, partitionName } from "./partitions.ts";
 export type { PgliteStoreOptions, PgStore, PgStoreOptions, StoreOptions } from "./store.ts";
 export { createPgliteStore, createPgStore, createStore } from "./store.ts";
