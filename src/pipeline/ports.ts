@@ -88,6 +88,8 @@ export interface ScoredRow {
   decision: string;
   modelVersion: string;
   ruleSetVersion: string;
+  /** Why it was decided so: rule hits, top model factors (stored as JSONB); null when not explained. */
+  explanation: Record<string, unknown> | null;
   /** Ground-truth label when the producer carried one (simulated or replayed labelled data). */
   isFraud: boolean | null;
   fraudType: string | null;
@@ -157,6 +159,8 @@ export interface BatchWrite {
   checkpoints: CheckpointAdvance[];
   /** Per-user feature state changed by this batch (same transaction as its checkpoint). */
   userStates?: UserStateWrite[];
+  /** The flagged ones among `scored`: each becomes an alert (idempotent on the transaction id). */
+  alerts?: ScoredRow[];
 }
 
 export class CheckpointConflictError extends Error {

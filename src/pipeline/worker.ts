@@ -233,6 +233,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       }
       const ingestedAt = Date.now();
       const scored: ScoredRow[] = [];
+      const flagged: ScoredRow[] = [];
       const deadLetters: DeadLetterRow[] = [];
       const outbound: OutboundMessage[] = [];
       const valid: { parsed: Accepted; record: SourceRecord }[] = [];
@@ -330,6 +331,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
           decision: verdict.decision,
           modelVersion: scorer.version,
           ruleSetVersion: opts.ruleSetVersion,
+          explanation: null,
           isFraud: isFraudLabel(event) ?? null,
           fraudType: event.fraud_type ?? null,
           payload: parsed.payload,
@@ -352,6 +354,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
           });
         }
         if (isFlagged(verdict.risk)) {
+          flagged.push(row);
           alerts++;
           alertsByRisk[verdict.risk] = (alertsByRisk[verdict.risk] ?? 0) + 1;
           outbound.push({
@@ -396,6 +399,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
               { group: opts.group, topic: batch.topic, partition, from, to, watermarkMs: engine.watermark },
             ],
             userStates,
+            alerts: flagged,
           }),
         );
       } catch (err) {

@@ -78,6 +78,7 @@ export function scoredRow(overrides: Partial<ScoredRow> = {}): ScoredRow {
     decision: "APPROVE",
     modelVersion: "model-1",
     ruleSetVersion: "rules-1",
+    explanation: { hits: [] },
     isFraud: null,
     fraudType: null,
     payload: { transaction_id: id, amount: 12.34 },
@@ -209,6 +210,30 @@ export function storeSuite(name: string, harness: StoreHarness): void {
         ]),
         50,
       );
+    });
+
+    it("writes alerts with their explanation in the same batch, idempotently, open for review", async () => {
+      const flagged = Array.from({ length: 5 }, () =>
+        scoredRow({ risk: "HIGH", decision: "REVIEW", explanation: { hits: [{ id: "high_value" }] } }),
+      );
+      const calm = scoredRow();
+      await pair.a.writeBatch(batch({ scored: [...flagged, calm], alerts: flagged }));
+      await pair.b.writeBatch(batch({ scored: flagged, alerts: flagged }));
+      const ids = [...flagged, calm].map((r) => r.transactionId);
+      const r = await pair.a.db.query<{ transaction_id: string; status: string; explanation: unknown }>(
+        "SELECT transaction_id, status, explanation FROM alerts WHERE transaction_id = ANY($1::text[])",
+        [ids],
+      );
+      assert.equal(r.rows.length, 5);
+      for (const row of r.rows) {
+        assert.equal(row.status, "open");
+        assert.deepEqual(row.explanation, { hits: [{ id: "high_value" }] });
+      }
+      const stored = await pair.a.db.query<{ explanation: unknown }>(
+        "SELECT explanation FROM transactions_scored WHERE transaction_id = $1",
+        [calm.transactionId],
+      );
+      assert.deepEqual(stored.rows[0]?.explanation, { hits: [] });
     });
 
     it("writes dead letters idempotently on (topic, partition, offset)", async () => {

@@ -44,6 +44,10 @@ function row(i: number, now: number): ScoredRow {
     decision: "APPROVE",
     modelVersion: "iforest-2026-01",
     ruleSetVersion: "rules-7",
+    explanation: {
+      hits: [{ id: "high_value", weight: 2 }],
+      factors: [{ feature: "amount_zscore", value: 3.1 }],
+    },
     isFraud: false,
     fraudType: null,
     payload: {

@@ -120,11 +120,13 @@ export function createStore(db: Db, options: StoreOptions = {}): PgStore {
     },
     async writeBatch(write: BatchWrite) {
       const userStates = write.userStates ?? [];
+      const alerts = write.alerts ?? [];
       if (
         write.scored.length === 0 &&
         write.deadLetters.length === 0 &&
         write.checkpoints.length === 0 &&
-        userStates.length === 0
+        userStates.length === 0 &&
+        alerts.length === 0
       )
         return;
       try {
@@ -142,6 +144,9 @@ export function createStore(db: Db, options: StoreOptions = {}): PgStore {
           }
           for (let i = 0; i < userStates.length; i += chunkRows) {
             await writeUserStates(tx, userStates.slice(i, i + chunkRows));
+          }
+          for (let i = 0; i < alerts.length; i += chunkRows) {
+            await insertAlerts(tx, alerts.slice(i, i + chunkRows));
           }
         });
       } catch (err) {
@@ -228,6 +233,26 @@ const SCORED_COLUMNS: readonly Column<ScoredRow>[] = [
   ["src_offset", "int8", (r) => r.source.offset.toString()],
   ["produced_at", "timestamptz", (r) => iso(r.producedAt)],
   ["ingested_at", "timestamptz", (r) => iso(r.ingestedAt)],
+  ["explanation", "jsonb", (r) => r.explanation],
+];
+
+/** An alert is a flagged scored row; review columns (status, assignee, …) start at their defaults. */
+const ALERT_COLUMNS: readonly Column<ScoredRow>[] = [
+  ["transaction_id", "text", (r) => r.transactionId],
+  ["event_time", "timestamptz", (r) => iso(r.eventTime)],
+  ["user_id", "text", (r) => r.userId],
+  ["amount", "numeric", (r) => String(r.amount)],
+  ["currency", "text", (r) => r.currency],
+  ["country", "text", (r) => r.country],
+  ["merchant_category", "text", (r) => r.merchantCategory],
+  ["score", "float8", (r) => String(r.score)],
+  ["risk", "text", (r) => r.risk],
+  ["decision", "text", (r) => r.decision],
+  ["explanation", "jsonb", (r) => r.explanation ?? {}],
+  ["model_version", "text", (r) => r.modelVersion],
+  ["rule_set_version", "text", (r) => r.ruleSetVersion],
+  ["is_fraud", "bool", (r) => r.isFraud],
+  ["fraud_type", "text", (r) => r.fraudType],
 ];
 
 const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
@@ -264,6 +289,7 @@ function jsonInsert<R>(table: string, columns: readonly Column<R>[]): string {
 
 const INSERT_SCORED = jsonInsert("transactions_scored", SCORED_COLUMNS);
 const INSERT_DEAD_LETTERS = jsonInsert("dead_letters", DEAD_LETTER_COLUMNS);
+const INSERT_ALERTS = jsonInsert("alerts", ALERT_COLUMNS);
 
 function tuples<R>(rows: readonly R[], columns: readonly Column<R>[]): string {
   return jsonb(rows.map((row) => columns.map((column) => column[2](row))));
@@ -275,6 +301,10 @@ async function insertScored(tx: Queryable, rows: ScoredRow[]): Promise<void> {
 
 async function insertDeadLetters(tx: Queryable, rows: DeadLetterRow[]): Promise<void> {
   if (rows.length > 0) await tx.query(INSERT_DEAD_LETTERS, [tuples(rows, DEAD_LETTER_COLUMNS)]);
+}
+
+async function insertAlerts(tx: Queryable, rows: ScoredRow[]): Promise<void> {
+  if (rows.length > 0) await tx.query(INSERT_ALERTS, [tuples(rows, ALERT_COLUMNS)]);
 }
 
 const UPSERT_STATES = `INSERT INTO feature_state (consumer_group, topic, partition, user_id, state)
