@@ -20,6 +20,8 @@ export interface PipelineEnv {
   /** Prefix of this test's topics and consumer group, so tests sharing a broker stay apart. */
   prefix: string;
   partitions?: number;
+  /** Replication factor of the topics (default 1; 3 on a three-broker cluster). */
+  replication?: number;
   /** Consumer group; default `${prefix}.workers`. */
   group?: string;
   /** Port of the worker's /metrics; default 0 (off). */
@@ -36,6 +38,7 @@ export function workerEnv(p: PipelineEnv): Record<string, string> {
     FRAUDSTREAM_TOPIC_DLQ: `${p.prefix}.dlq`,
     FRAUDSTREAM_CONSUMER_GROUP: p.group ?? `${p.prefix}.workers`,
     FRAUDSTREAM_TOPIC_PARTITIONS: String(p.partitions ?? 4),
+    FRAUDSTREAM_TOPIC_REPLICATION: String(p.replication ?? 1),
     FRAUDSTREAM_BATCH_MAX_RECORDS: "2000",
     FRAUDSTREAM_DB_RETRY_MAX_MS: "1000",
     FRAUDSTREAM_LOG_LEVEL: "info",
@@ -104,7 +107,7 @@ export async function produce(p: PipelineEnv, records: TestRecord[], batch = 500
       env.FRAUDSTREAM_TOPIC_FEATURES,
     ].map(String),
     partitions: p.partitions ?? 4,
-    replication: 1,
+    replication: p.replication ?? 1,
   });
   const sink = await createKafkaSink({ brokers, clientId: "test-producer" });
   try {

@@ -5,10 +5,10 @@
 // a cold start or counted twice.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createSimulator } from "../src/simulate/index.ts";
-import type { TestRecord } from "./helpers/events.ts";
-import { type KafkaCluster, startKafka } from "./helpers/kafka.ts";
-import { createTestDatabase } from "./helpers/pg.ts";
+import { createSimulator } from "../../src/simulate/index.ts";
+import type { TestRecord } from "../helpers/events.ts";
+import { type KafkaCluster, startKafka } from "../helpers/kafka.ts";
+import { createTestDatabase } from "../helpers/pg.ts";
 import {
   dbCounts,
   killAllWorkers,
@@ -18,7 +18,7 @@ import {
   startWorker,
   waitForCheckpoints,
   waitForCounts,
-} from "./helpers/pipeline.ts";
+} from "../helpers/pipeline.ts";
 
 const EVENTS = 200_000;
 const PARTITIONS = 6;
