@@ -1,6 +1,7 @@
 // The `fraudstream` command. Each subcommand lives in its own module and registers itself here.
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config.ts";
+import { registerApi } from "./api.ts";
 import { registerDemo } from "./demo.ts";
 import { registerMigrate } from "./migrate.ts";
 import { registerSimulate } from "./simulate.ts";
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerSimulate(program);
   registerWorker(program);
+  registerApi(program);
   registerMigrate(program);
   return program;
 }

@@ -150,6 +150,61 @@ export const SETTINGS = {
     8080,
     "HTTP port of `api` and `demo`.",
   ),
+  apiKeys: setting(
+    "FRAUDSTREAM_API_KEYS",
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(",")
+          .map((k) => k.trim())
+          .filter((k) => k.length > 0),
+      )
+      .pipe(
+        z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(viewer|analyst|admin):[A-Za-z0-9_-]{16,}$/,
+                "each entry must be role:key with role viewer, analyst or admin and a key of 16+ letters, digits, _ or -",
+              ),
+          )
+          .min(1),
+      )
+      .transform((entries) =>
+        entries.map((e) => {
+          const at = e.indexOf(":");
+          return { role: e.slice(0, at) as "viewer" | "analyst" | "admin", key: e.slice(at + 1) };
+        }),
+      )
+      .optional(),
+    undefined,
+    "API keys of `api` as role:key pairs, comma-separated (roles viewer, analyst, admin). `api` needs at least one; `demo` makes an admin key and prints it.",
+  ),
+  corsOrigins: setting(
+    "FRAUDSTREAM_CORS_ORIGINS",
+    z.string().transform((s) =>
+      s
+        .split(",")
+        .map((o) => o.trim())
+        .filter((o) => o.length > 0),
+    ),
+    "",
+    "Origins allowed to call the API from a browser (comma-separated); empty allows none but the API's own.",
+  ),
+  rateLimitPerMinute: setting(
+    "FRAUDSTREAM_RATE_LIMIT_PER_MIN",
+    positiveInt,
+    1200,
+    "Requests per minute one API key (or address, without a key) may make before 429.",
+  ),
+  reloadMs: setting(
+    "FRAUDSTREAM_RELOAD_MS",
+    positiveInt,
+    2000,
+    "How often workers look for a newly promoted model or activated rule set (ms).",
+  ),
 } as const;
 
 type Settings = typeof SETTINGS;

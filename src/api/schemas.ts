@@ -1,0 +1,202 @@
+// The API's payload shapes, one zod schema each; route validation, response serialization and the
+// OpenAPI document at /docs all come from these.
+import { z } from "zod";
+import { DecisionSchema, RiskLevelSchema } from "../decide/levels.ts";
+
+export const ErrorSchema = z.object({ error: z.string(), message: z.string() });
+
+export const AlertStatusSchema = z.enum(["open", "confirmed_fraud", "false_positive"]);
+
+const isoTime = z.iso.datetime({ offset: true });
+
+export const AlertSchema = z.object({
+  seq: z.number().int(),
+  transactionId: z.string(),
+  eventTime: z.string(),
+  userId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  country: z.string().nullable(),
+  merchantCategory: z.string().nullable(),
+  score: z.number(),
+  risk: z.string(),
+  decision: z.string(),
+  explanation: z.record(z.string(), z.unknown()),
+  modelVersion: z.string(),
+  ruleSetVersion: z.string(),
+  isFraud: z.boolean().nullable(),
+  fraudType: z.string().nullable(),
+  status: AlertStatusSchema,
+  assignee: z.string().nullable(),
+  reviewedBy: z.string().nullable(),
+  reviewedAt: z.string().nullable(),
+  note: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+/** "HIGH,CRITICAL" → ["HIGH", "CRITICAL"], each checked. */
+const riskList = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
+  .pipe(z.array(RiskLevelSchema));
+
+export const AlertQuerySchema = z.object({
+  user_id: z.string().min(1).max(64).optional(),
+  risk: riskList.optional().describe("Comma-separated risk levels, e.g. HIGH,CRITICAL"),
+  status: AlertStatusSchema.optional(),
+  from: isoTime.optional().describe("Event time from (inclusive), RFC 3339"),
+  to: isoTime.optional().describe("Event time to (exclusive), RFC 3339"),
+  cursor: z.coerce.number().int().positive().optional().describe("nextCursor of the previous page"),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+export const AlertPageSchema = z.object({
+  items: z.array(AlertSchema),
+  nextCursor: z.number().int().nullable(),
+});
+
+export const TransactionIdParams = z.object({
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, "not a transaction id"),
+});
+
+export const FeedbackBodySchema = z.object({
+  label: z.enum(["confirmed_fraud", "false_positive"]),
+  note: z.string().max(2000).optional(),
+});
+
+export const AssignBodySchema = z.object({ assignee: z.string().min(1).max(100).nullable() });
+
+export const HistoryItemSchema = z.object({
+  transactionId: z.string(),
+  eventTime: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  merchantCategory: z.string().nullable(),
+  country: z.string().nullable(),
+  channel: z.string().nullable(),
+  score: z.number(),
+  risk: z.string(),
+  decision: z.string(),
+});
+
+export const TransactionDetailSchema = z.object({
+  transaction: z.object({
+    transactionId: z.string(),
+    eventTime: z.string(),
+    userId: z.string(),
+    cardId: z.string().nullable(),
+    amount: z.number(),
+    currency: z.string(),
+    merchantId: z.string().nullable(),
+    merchantCategory: z.string().nullable(),
+    country: z.string().nullable(),
+    channel: z.string().nullable(),
+    device: z.string().nullable(),
+    features: z.record(z.string(), z.number().nullable()),
+    score: z.number(),
+    risk: RiskLevelSchema.or(z.string()),
+    decision: DecisionSchema.or(z.string()),
+    modelVersion: z.string(),
+    ruleSetVersion: z.string(),
+    explanation: z.record(z.string(), z.unknown()).nullable(),
+    isFraud: z.boolean().nullable(),
+    fraudType: z.string().nullable(),
+    payload: z.record(z.string(), z.unknown()),
+    producedAt: z.string(),
+    ingestedAt: z.string(),
+    processedAt: z.string(),
+  }),
+  alert: AlertSchema.nullable(),
+  feedback: z.array(
+    z.object({ label: z.string(), note: z.string().nullable(), by: z.string(), at: z.string() }),
+  ),
+  history: z.array(HistoryItemSchema),
+});
+
+const counted = z.object({ key: z.string(), events: z.number(), alerts: z.number() });
+
+export const StatsQuerySchema = z.object({
+  window: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(30 * 86_400)
+    .default(3600)
+    .describe("Window of processing time ending now, seconds"),
+});
+
+export const StatsSchema = z.object({
+  windowSeconds: z.number(),
+  events: z.number(),
+  eventsPerSecond: z.number(),
+  alerts: z.number(),
+  alertRate: z.number(),
+  openAlerts: z.number(),
+  latencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable() }),
+  riskOverTime: z.array(z.object({ minute: z.string(), risk: z.string(), count: z.number() })),
+  byCountry: z.array(counted),
+  byCategory: z.array(counted),
+  byHour: z.array(z.object({ hour: z.number(), events: z.number(), alerts: z.number() })),
+  labels: z.object({
+    confirmedFraud: z.number(),
+    falsePositive: z.number(),
+    falsePositiveRate: z.number().nullable(),
+  }),
+  deadLetters: z.number(),
+});
+
+export const ModelPerformanceQuerySchema = z.object({
+  limit: z.coerce.number().int().min(10).max(500_000).default(50_000),
+  points: z.coerce.number().int().min(2).max(1000).default(200),
+});
+
+const curvePoint = z.object({ threshold: z.number().nullable(), x: z.number(), y: z.number() });
+export const ModelPerformanceSchema = z.object({
+  rows: z.number(),
+  positives: z.number(),
+  analystLabels: z.number(),
+  rocAuc: z.number().nullable(),
+  averagePrecision: z.number().nullable(),
+  /** x = false-positive rate, y = true-positive rate. */
+  roc: z.array(curvePoint),
+  /** x = recall, y = precision. */
+  pr: z.array(curvePoint),
+  /** Confusion matrices at evenly spaced thresholds, for the threshold slider. */
+  thresholds: z.array(
+    z.object({
+      threshold: z.number(),
+      tp: z.number(),
+      fp: z.number(),
+      tn: z.number(),
+      fn: z.number(),
+      precision: z.number(),
+      recall: z.number(),
+      f1: z.number(),
+    }),
+  ),
+});
+
+export const ModelSummarySchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  featureSetVersion: z.string(),
+  featureNames: z.array(z.string()),
+  sha256: z.string(),
+  metrics: z.record(z.string(), z.unknown()).nullable(),
+  params: z.record(z.string(), z.unknown()).nullable(),
+  registeredBy: z.string(),
+  registeredAt: z.string(),
+  status: z.enum(["candidate", "active", "retired"]),
+});
+
+export const ModelIdParams = z.object({ id: z.string().min(1).max(128) });
+
+export const HealthSchema = z.object({
+  status: z.enum(["ok", "unavailable"]),
+  detail: z.string().optional(),
+});

@@ -1,0 +1,193 @@
+// Alerts and analyst feedback (migration 0004) as the API reads and writes them. Every statement is
+// parameterised; filters are optional parameters tested for NULL in SQL, so one statement serves every
+// combination and no text is ever spliced into SQL.
+import type { Db } from "./db.ts";
+
+export type AlertStatus = "open" | "confirmed_fraud" | "false_positive";
+
+export interface Alert {
+  seq: number;
+  transactionId: string;
+  eventTime: string;
+  userId: string;
+  amount: number;
+  currency: string;
+  country: string | null;
+  merchantCategory: string | null;
+  score: number;
+  risk: string;
+  decision: string;
+  explanation: Record<string, unknown>;
+  modelVersion: string;
+  ruleSetVersion: string;
+  isFraud: boolean | null;
+  fraudType: string | null;
+  status: AlertStatus;
+  assignee: string | null;
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  note: string | null;
+  createdAt: string;
+}
+
+export interface AlertFilter {
+  userId?: string | undefined;
+  risk?: readonly string[] | undefined;
+  status?: AlertStatus | undefined;
+  /** Event time bounds, ISO 8601, inclusive from, exclusive to. */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Newest first: only alerts with seq below this (the previous page's nextCursor). */
+  before?: number | undefined;
+  limit: number;
+}
+
+interface AlertRow {
+  seq: string;
+  transaction_id: string;
+  event_time: Date | string;
+  user_id: string;
+  amount: string;
+  currency: string;
+  country: string | null;
+  merchant_category: string | null;
+  score: number;
+  risk: string;
+  decision: string;
+  explanation: Record<string, unknown>;
+  model_version: string;
+  rule_set_version: string;
+  is_fraud: boolean | null;
+  fraud_type: string | null;
+  status: AlertStatus;
+  assignee: string | null;
+  reviewed_by: string | null;
+  reviewed_at: Date | string | null;
+  note: string | null;
+  created_at: Date | string;
+}
+
+const COLUMNS = `seq::text AS seq, transaction_id, event_time, user_id, amount::text AS amount, currency, country,
+  merchant_category, score, risk, decision, explanation, model_version, rule_set_version, is_fraud, fraud_type,
+  status, assignee, reviewed_by, reviewed_at, note, created_at`;
+
+const iso = (v: Date | string): string => new Date(v).toISOString();
+
+function toAlert(r: AlertRow): Alert {
+  return {
+    seq: Number(r.seq),
+    transactionId: r.transaction_id,
+    eventTime: iso(r.event_time),
+    userId: r.user_id,
+    amount: Number(r.amount),
+    currency: r.currency,
+    country: r.country,
+    merchantCategory: r.merchant_category,
+    score: r.score,
+    risk: r.risk,
+    decision: r.decision,
+    explanation: r.explanation,
+    modelVersion: r.model_version,
+    ruleSetVersion: r.rule_set_version,
+    isFraud: r.is_fraud,
+    fraudType: r.fraud_type,
+    status: r.status,
+    assignee: r.assignee,
+    reviewedBy: r.reviewed_by,
+    reviewedAt: r.reviewed_at === null ? null : iso(r.reviewed_at),
+    note: r.note,
+    createdAt: iso(r.created_at),
+  };
+}
+
+export interface AlertStore {
+  list(filter: AlertFilter): Promise<{ items: Alert[]; nextCursor: number | null }>;
+  get(transactionId: string): Promise<Alert | null>;
+  /** Alerts with seq above `after`, oldest first (the live stream and its resumption). */
+  since(after: number, limit: number): Promise<Alert[]>;
+  /** Labels an alert; null when there is no such alert. The label history keeps every call. */
+  label(
+    transactionId: string,
+    label: Exclude<AlertStatus, "open">,
+    by: string,
+    note: string | null,
+  ): Promise<Alert | null>;
+  /** Assigns an alert to an analyst (null unassigns). */
+  assign(transactionId: string, assignee: string | null): Promise<Alert | null>;
+  feedback(transactionId: string): Promise<{ label: string; note: string | null; by: string; at: string }[]>;
+}
+
+export function createAlertStore(db: Db): AlertStore {
+  return {
+    async list(f) {
+      const r = await db.query<AlertRow>(
+        `SELECT ${COLUMNS} FROM alerts
+          WHERE ($1::text IS NULL OR user_id = $1)
+            AND ($2::text[] IS NULL OR risk = ANY($2::text[]))
+            AND ($3::text IS NULL OR status = $3)
+            AND ($4::timestamptz IS NULL OR event_time >= $4::timestamptz)
+            AND ($5::timestamptz IS NULL OR event_time < $5::timestamptz)
+            AND ($6::bigint IS NULL OR seq < $6::bigint)
+          ORDER BY alerts.seq DESC
+          LIMIT $7::int4`,
+        [
+          f.userId ?? null,
+          f.risk === undefined || f.risk.length === 0 ? null : [...f.risk],
+          f.status ?? null,
+          f.from ?? null,
+          f.to ?? null,
+          f.before === undefined ? null : String(f.before),
+          String(f.limit + 1),
+        ],
+      );
+      const items = r.rows.slice(0, f.limit).map(toAlert);
+      const last = items[items.length - 1];
+      return { items, nextCursor: r.rows.length > f.limit && last !== undefined ? last.seq : null };
+    },
+    async get(id) {
+      const r = await db.query<AlertRow>(`SELECT ${COLUMNS} FROM alerts WHERE transaction_id = $1`, [id]);
+      const row = r.rows[0];
+      return row === undefined ? null : toAlert(row);
+    },
+    async since(after, limit) {
+      const r = await db.query<AlertRow>(
+        `SELECT ${COLUMNS} FROM alerts WHERE seq > $1::bigint ORDER BY alerts.seq LIMIT $2::int4`,
+        [String(after), String(limit)],
+      );
+      return r.rows.map(toAlert);
+    },
+    label(id, label, by, note) {
+      return db.transaction(async (tx) => {
+        const r = await tx.query<AlertRow>(
+          `UPDATE alerts SET status = $2, reviewed_by = $3, reviewed_at = now(), note = $4
+            WHERE transaction_id = $1 RETURNING ${COLUMNS}`,
+          [id, label, by, note],
+        );
+        const row = r.rows[0];
+        if (row === undefined) return null;
+        await tx.query(
+          "INSERT INTO feedback (transaction_id, label, note, given_by) VALUES ($1, $2, $3, $4)",
+          [id, label, note, by],
+        );
+        return toAlert(row);
+      });
+    },
+    async assign(id, assignee) {
+      const r = await db.query<AlertRow>(
+        `UPDATE alerts SET assignee = $2 WHERE transaction_id = $1 RETURNING ${COLUMNS}`,
+        [id, assignee],
+      );
+      const row = r.rows[0];
+      return row === undefined ? null : toAlert(row);
+    },
+    async feedback(id) {
+      const r = await db.query<{
+        label: string;
+        note: string | null;
+        given_by: string;
+        given_at: Date | string;
+      }>("SELECT label, note, given_by, given_at FROM feedback WHERE transaction_id = $1 ORDER BY id", [id]);
+      return r.rows.map((f) => ({ label: f.label, note: f.note, by: f.given_by, at: iso(f.given_at) }));
+    },
+  };
+}
