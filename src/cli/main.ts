@@ -1,9 +1,11 @@
 // The `fraudstream` command. Each subcommand lives in its own module and registers itself here.
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config.ts";
+import { InputFileError } from "../io/files/errors.ts";
 import { registerApi } from "./api.ts";
 import { registerDemo } from "./demo.ts";
 import { registerMigrate } from "./migrate.ts";
+import { registerReplay } from "./replay.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerWorker } from "./worker.ts";
 
@@ -15,6 +17,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: false });
   registerDemo(program);
   registerSimulate(program);
+  registerReplay(program);
   registerWorker(program);
   registerApi(program);
   registerMigrate(program);
@@ -29,7 +32,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof InputFileError) {
       process.stderr.write(`fraudstream: ${err.message}\n`);
       process.exitCode = 2;
       return;

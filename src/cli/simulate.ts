@@ -2,14 +2,14 @@
 // Without --rate, as fast as possible with event time advancing on the simulated clock from --start;
 // with --rate, paced in real time with each event stamped with the wall clock.
 import { createWriteStream, type WriteStream } from "node:fs";
-import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { loadConfig } from "../config/config.ts";
 import { parseEventTime } from "../contract/transaction.ts";
-import type { Sink } from "../pipeline/ports.ts";
 import { createSimulator, SCENARIO_NAMES, type ScenarioName } from "../simulate/index.ts";
-import { type EventWriter, type RunResult, runSimulation } from "../simulate/run.ts";
-import { intFlag, numberFlag, requireServices, shutdownSignal } from "./options.ts";
+import { type RunResult, runSimulation } from "../simulate/run.ts";
+import { intFlag, numberFlag, shutdownSignal } from "./options.ts";
+import { kafkaOutput, type Output } from "./output.ts";
+import { perSecond, printSummary, progressBar } from "./progress.ts";
 
 interface SimulateFlags {
   count?: number;
@@ -46,11 +46,6 @@ function mixFlag(value: string): Partial<Record<ScenarioName, number>> {
   return mix;
 }
 
-/** Where events go: a writer and how to finish with it. */
-interface Output extends EventWriter {
-  close(): Promise<void>;
-}
-
 function streamOutput(stream: WriteStream | NodeJS.WriteStream, closeStream: boolean): Output {
   let failure: Error | undefined;
   stream.on("error", (err: Error) => {
@@ -80,27 +75,6 @@ function streamOutput(stream: WriteStream | NodeJS.WriteStream, closeStream: boo
           (stream as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())),
         );
     },
-  };
-}
-
-async function kafkaOutput(topic: string): Promise<Output> {
-  const config = loadConfig();
-  const { brokers } = requireServices(config, "simulate --kafka", { database: false });
-  const kafka = await import("../io/kafka/index.ts");
-  const clientId = `${config.clientId}-simulator`;
-  await kafka.ensureTopics({
-    brokers,
-    clientId,
-    topics: [topic],
-    partitions: config.topicPartitions,
-    replication: config.topicReplication,
-  });
-  const sink: Sink = await kafka.createKafkaSink({ brokers, clientId });
-  return {
-    async write(lines, keys) {
-      await sink.send(lines.map((value, i) => ({ topic, key: keys[i] ?? null, value })));
-    },
-    close: () => sink.close(),
   };
 }
 
@@ -158,21 +132,18 @@ export function registerSimulate(program: Command): void {
       });
       const output =
         flags.kafka === true
-          ? await kafkaOutput(config.topicRaw)
+          ? await kafkaOutput(config, "simulate --kafka", "simulator")
           : flags.out !== undefined
             ? streamOutput(createWriteStream(flags.out), true)
             : streamOutput(process.stdout, false);
       const signal = shutdownSignal();
       const bar =
-        process.stderr.isTTY && (flags.count !== undefined || flags.duration !== undefined)
-          ? new SingleBar({
-              stream: process.stderr,
-              format:
-                flags.count !== undefined
-                  ? " {bar} {percentage}% | {value}/{total} events | {rate} ev/s | ETA {eta_formatted}"
-                  : " {bar} {percentage}% of {total} s | {events} events | {rate} ev/s",
-              hideCursor: true,
-            })
+        flags.count !== undefined || flags.duration !== undefined
+          ? progressBar(
+              flags.count !== undefined
+                ? " {bar} {percentage}% | {value}/{total} events | {rate} ev/s | ETA {eta_formatted}"
+                : " {bar} {percentage}% of {total} s | {events} events | {rate} ev/s",
+            )
           : undefined;
       bar?.start(flags.count ?? flags.duration ?? 0, 0, { rate: 0, events: 0 });
       const start = simulator.options.start;
@@ -186,7 +157,7 @@ export function registerSimulate(program: Command): void {
           signal,
           onProgress(produced, elapsedMs) {
             if (bar === undefined) return;
-            const rate = Math.round(produced / Math.max(0.001, elapsedMs / 1000));
+            const rate = perSecond(produced, elapsedMs);
             if (flags.count !== undefined) bar.update(produced, { rate });
             else {
               // Seconds of the run: wall time when paced, simulated event time otherwise.
@@ -199,15 +170,13 @@ export function registerSimulate(program: Command): void {
         bar?.stop();
         await output.close();
       }
-      process.stderr.write(
-        `${JSON.stringify({
-          produced: result.produced,
-          fraud: result.fraud,
-          fraud_share:
-            result.produced === 0 ? 0 : Math.round((result.fraud / result.produced) * 10_000) / 10_000,
-          by_scenario: result.byScenario,
-          seconds: Math.round(result.elapsedMs / 100) / 10,
-        })}\n`,
-      );
+      printSummary({
+        produced: result.produced,
+        fraud: result.fraud,
+        fraud_share:
+          result.produced === 0 ? 0 : Math.round((result.fraud / result.produced) * 10_000) / 10_000,
+        by_scenario: result.byScenario,
+        seconds: Math.round(result.elapsedMs / 100) / 10,
+      });
     });
 }

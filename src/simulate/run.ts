@@ -3,6 +3,7 @@
 // own path. The destination (file, stdout, Kafka) is the caller's.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Simulator } from "./index.ts";
+import { createPacer } from "./pace.ts";
 
 /** Where serialized events go. `write` resolves when the destination can take more. */
 export interface EventWriter {
@@ -48,7 +49,7 @@ export async function runSimulation(
   const total = opts.count ?? Number.POSITIVE_INFINITY;
   const batchSize = opts.batchSize ?? 2000;
   const rate = opts.rate;
-  if (rate !== undefined && !(rate > 0)) throw new RangeError(`rate must be > 0, got ${rate}`);
+  const pacer = rate === undefined ? undefined : createPacer(rate, { now, wait });
   const started = now();
   const wallDeadline =
     rate !== undefined && opts.durationMs !== undefined
@@ -64,15 +65,11 @@ export async function runSimulation(
   let finished = false;
   while (!finished && produced < total && !opts.signal?.aborted) {
     let n = Math.min(batchSize, total - produced);
-    if (rate !== undefined) {
-      const t = now();
-      if (t >= wallDeadline) break;
-      const elapsed = t - started;
-      const due = Math.floor((elapsed / 1000) * rate) - produced;
+    if (pacer !== undefined) {
+      if (now() >= wallDeadline) break;
+      const due = pacer.due(produced);
       if (due <= 0) {
-        // Sleep until the next event is due (at most 50 ms, to notice the deadline and signal).
-        const nextDueMs = ((produced + 1) / rate) * 1000 - elapsed;
-        await wait(Math.max(1, Math.min(50, Math.ceil(nextDueMs))));
+        await pacer.wait(produced);
         continue;
       }
       n = Math.min(n, due);
