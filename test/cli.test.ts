@@ -74,8 +74,14 @@ describe("fraudstream command", () => {
   });
 
   it("demo --duration ends with a JSON summary where scored equals produced", () => {
-    const r = run(["demo", "--duration", "4", "--rate", "400"]);
+    const r = run(["demo", "--duration", "4", "--rate", "400", "--port", "0"]);
     assert.equal(r.status, 0, r.stderr.slice(-2000));
+    assert.match(
+      r.stdout,
+      /^dashboard: http:\/\/127\.0\.0\.1:\d+\/#key=[\w-]{24}$/m,
+      "it says where the dashboard is",
+    );
+    assert.match(r.stdout, /^admin API key: [\w-]{24} /m);
     const last = r.stdout.trim().split("\n").at(-1) as string;
     const s = JSON.parse(last) as { produced: number; scored: number; alerts: number; dead_letters: number };
     assert.deepEqual(Object.keys(s), ["produced", "scored", "alerts", "dead_letters"]);
@@ -83,6 +89,15 @@ describe("fraudstream command", () => {
     assert.equal(s.scored, s.produced);
     assert.equal(s.dead_letters, 0);
     assert.ok(s.alerts > 0 && s.alerts < s.produced * 0.2, `alerts ${s.alerts}`);
+  });
+
+  it("api refuses to start without keys, naming the setting", () => {
+    const a = run(["api"], { DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres" });
+    assert.equal(a.status, 2);
+    assert.match(a.stderr, /FRAUDSTREAM_API_KEYS must be set for `api`/);
+    const b = run(["api"], { DATABASE_URL: "postgres://x@h/db", FRAUDSTREAM_API_KEYS: "root:short" });
+    assert.equal(b.status, 2);
+    assert.match(b.stderr, /FRAUDSTREAM_API_KEYS=.*role:key/);
   });
 
   it("names a missing or bad setting and exits with status 2", () => {

@@ -41,6 +41,10 @@ export function registerDemo(program: Command): void {
             users: flags.users,
             seed: flags.seed,
             fraudRate: flags.fraudRate,
+            onListening: ({ url, adminKey }) =>
+              process.stdout.write(
+                `dashboard: ${url}/#key=${adminKey}\nadmin API key: ${adminKey} (API docs: ${url}/docs)\n`,
+              ),
           },
           config,
           logger,

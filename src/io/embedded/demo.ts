@@ -2,12 +2,15 @@
 // the in-process log, the real worker loop consumes it, and PGlite (PostgreSQL in WebAssembly) stores
 // the decisions. On stop it drains: it stops producing, lets the worker finish what was produced, and
 // reports counts read back from the database.
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { buildApi } from "../../api/server.ts";
 import type { Config } from "../../config/config.ts";
 import { PROVISIONAL_RULE_SET_VERSION } from "../../decide/provisional.ts";
 import { createProvisionalScorer } from "../../model/provisional-scorer.ts";
 import { fixedScorer } from "../../model/scorer.ts";
 import type { Logger } from "../../observe/logger.ts";
+import { createPipelineMetrics } from "../../observe/metrics.ts";
 import type { OutboundMessage } from "../../pipeline/ports.ts";
 import { runWorker } from "../../pipeline/worker.ts";
 import { createSimulator } from "../../simulate/index.ts";
@@ -22,6 +25,10 @@ export interface DemoOptions {
   users: number;
   seed: number;
   fraudRate: number;
+  /** Serve the API and dashboard on config.port (0 picks a free port); off when false. */
+  serveApi?: boolean;
+  /** Told where the dashboard is and which key opens it, once it listens. */
+  onListening?(info: { url: string; adminKey: string }): void;
 }
 
 export interface DemoSummary {
@@ -45,6 +52,23 @@ export async function runDemo(
   const store = await createPgliteStore({ partitionDaysAhead: config.partitionDaysAhead });
   await store.migrate();
   const sink = createEmbeddedSink(log);
+  const metrics = createPipelineMetrics();
+
+  // The API and dashboard over the same PGlite database; the worker's metrics on its /metrics.
+  let api: Awaited<ReturnType<typeof buildApi>> | undefined;
+  if (opts.serveApi ?? true) {
+    const adminKey = randomBytes(18).toString("base64url");
+    api = await buildApi({
+      db: store.db,
+      keys: [...(config.apiKeys ?? []), { role: "admin", key: adminKey }],
+      corsOrigins: config.corsOrigins,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      logger: logger.child({ component: "api" }),
+      metrics: metrics.registry,
+    });
+    const url = await api.listen({ port: config.port, host: "127.0.0.1" });
+    opts.onListening?.({ url, adminKey });
+  }
 
   const stopWorker = new AbortController();
   const worker = runWorker(
@@ -73,6 +97,7 @@ export async function runDemo(
       isTransientError: () => false,
       isTransientSinkError: () => false,
       logger: logger.child({ component: "worker" }),
+      onBatch: (stats) => metrics.observeBatch(stats),
     },
     stopWorker.signal,
   );
@@ -114,6 +139,7 @@ export async function runDemo(
   }
   stopWorker.abort();
   await worker;
+  await api?.close();
 
   const counts = await store.db.query<{ scored: string; alerts: string; dead_letters: string }>(
     `SELECT (SELECT count(*) FROM transactions_scored) AS scored,
