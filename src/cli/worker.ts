@@ -28,75 +28,84 @@ export function registerWorker(program: Command): void {
       const signal = shutdownSignal((s) =>
         logger.info({ signal: s }, "stopping: finishing the batch in hand"),
       );
-      const store = await createPgStore({
-        url: databaseUrl,
-        partitionDaysAhead: config.partitionDaysAhead,
-        logger,
-      });
+      // Served from the start, so that a worker waiting for the database is visible (and counted) too.
+      const metrics = createPipelineMetrics();
+      const metricsServer =
+        config.metricsPort === 0 ? undefined : await serveMetrics(metrics.registry, config.metricsPort);
+      if (metricsServer !== undefined) logger.info({ port: config.metricsPort }, "metrics on /metrics");
+      // Closed in the outer finally, so that the process exits also when startup fails.
       try {
-        // Applied at every start (safe to run concurrently); waits for the database like everything else.
-        await retryTransient(() => store.migrate(), {
-          isTransient: isTransientDbError,
-          signal,
-          maxDelayMs: config.dbRetryMaxMs,
-          onRetry: (err, attempt) => logger.warn({ err, attempt }, "database unavailable at start; retrying"),
+        const store = await createPgStore({
+          url: databaseUrl,
+          partitionDaysAhead: config.partitionDaysAhead,
+          logger,
         });
-        const clientId = `${config.clientId}-worker`;
-        await ensureTopics({
-          brokers,
-          clientId,
-          topics: [config.topicRaw, config.topicFeatures, config.topicAnomalies, config.topicDlq],
-          partitions: config.topicPartitions,
-          replication: config.topicReplication,
-        });
-        const metrics = createPipelineMetrics();
-        const scorer = createProvisionalScorer();
-        metrics.setVersions(scorer.version, PROVISIONAL_RULE_SET_VERSION, FEATURE_SET_VERSION);
-        const metricsServer =
-          config.metricsPort === 0 ? undefined : await serveMetrics(metrics.registry, config.metricsPort);
-        if (metricsServer !== undefined) logger.info({ port: config.metricsPort }, "metrics on /metrics");
-        const sink = await createKafkaSink({ brokers, clientId });
         try {
-          await runWorker(
-            {
-              group: config.consumerGroup,
-              topic: config.topicRaw,
-              dlqTopic: config.topicDlq,
-              anomaliesTopic: config.topicAnomalies,
-              featuresTopic: config.topicFeatures,
-              allowedLatenessMs: config.allowedLatenessMs,
-              stateTtlMs: config.stateTtlMs,
-              maxEventBytes: config.maxEventBytes,
-              dbRetryMaxMs: config.dbRetryMaxMs,
-              openSource: (listener) =>
-                createKafkaSource({
-                  brokers,
-                  clientId,
-                  groupId: config.consumerGroup,
-                  topic: config.topicRaw,
-                  maxRecords: config.batchMaxRecords,
-                  maxWaitMs: config.batchMaxWaitMs,
-                  listener,
-                  logger,
-                }),
-              sink,
-              store,
-              scorer: fixedScorer(scorer),
-              ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
-              isTransientError: isTransientDbError,
-              isTransientSinkError: isTransientKafkaError,
-              logger,
-              onBatch: (stats) => metrics.observeBatch(stats),
-              onRetry: (what) => metrics.observeRetry(what),
-            },
+          // Applied at every start (safe to run concurrently); waits for the database like everything else.
+          await retryTransient(() => store.migrate(), {
+            isTransient: isTransientDbError,
             signal,
-          );
+            maxDelayMs: config.dbRetryMaxMs,
+            onRetry: (err, attempt) => {
+              metrics.observeRetry("migrate", err);
+              logger.warn({ err, attempt }, "database unavailable at start; retrying");
+            },
+          });
+          const clientId = `${config.clientId}-worker`;
+          await ensureTopics({
+            brokers,
+            clientId,
+            topics: [config.topicRaw, config.topicFeatures, config.topicAnomalies, config.topicDlq],
+            partitions: config.topicPartitions,
+            replication: config.topicReplication,
+          });
+          const scorer = createProvisionalScorer();
+          metrics.setVersions(scorer.version, PROVISIONAL_RULE_SET_VERSION, FEATURE_SET_VERSION);
+          const sink = await createKafkaSink({ brokers, clientId });
+          try {
+            await runWorker(
+              {
+                group: config.consumerGroup,
+                topic: config.topicRaw,
+                dlqTopic: config.topicDlq,
+                anomaliesTopic: config.topicAnomalies,
+                featuresTopic: config.topicFeatures,
+                allowedLatenessMs: config.allowedLatenessMs,
+                stateTtlMs: config.stateTtlMs,
+                maxEventBytes: config.maxEventBytes,
+                dbRetryMaxMs: config.dbRetryMaxMs,
+                openSource: (listener) =>
+                  createKafkaSource({
+                    brokers,
+                    clientId,
+                    groupId: config.consumerGroup,
+                    topic: config.topicRaw,
+                    maxRecords: config.batchMaxRecords,
+                    maxWaitMs: config.batchMaxWaitMs,
+                    listener,
+                    logger,
+                    onLag: (topic, lag) => metrics.setLags(topic, lag),
+                  }),
+                sink,
+                store,
+                scorer: fixedScorer(scorer),
+                ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
+                isTransientError: isTransientDbError,
+                isTransientSinkError: isTransientKafkaError,
+                logger,
+                onBatch: (stats) => metrics.observeBatch(stats),
+                onRetry: (what, err) => metrics.observeRetry(what, err),
+              },
+              signal,
+            );
+          } finally {
+            await sink.close();
+          }
         } finally {
-          await sink.close();
-          metricsServer?.close();
+          await store.close();
         }
       } finally {
-        await store.close();
+        metricsServer?.close();
       }
     });
 }

@@ -21,8 +21,10 @@ const batch = {
 describe("pipeline metrics", () => {
   it("counts a batch under Prometheus names with base units", async () => {
     const m = createPipelineMetrics({ defaultMetrics: false });
-    m.observeBatch(batch);
-    m.observeBatch({ ...batch, partition: 3 });
+    // Produced 120 ms before now, stamped here: module loading must not count as latency.
+    const producedAt = Array.from({ length: 7 }, () => Date.now() - 120);
+    m.observeBatch({ ...batch, producedAt });
+    m.observeBatch({ ...batch, partition: 3, producedAt });
     m.observeRetry("write batch");
     m.setVersions("model-a", "rules-b", "fs-c");
     m.setLag("transactions_raw", 2, 42);
@@ -43,6 +45,43 @@ describe("pipeline metrics", () => {
       /^fraudstream_model_info\{model_version="model-a",rule_set_version="rules-b",feature_set_version="fs-c"\} 1$/m,
     );
     assert.match(text, /^fraudstream_consumer_lag_records\{topic="transactions_raw",partition="2"\} 42$/m);
+    assert.match(text, /^fraudstream_last_batch_timestamp_seconds \d+(\.\d+)?$/m);
+  });
+
+  it("counts errors by operation and a bounded code, never the message", async () => {
+    const m = createPipelineMetrics({ defaultMetrics: false });
+    m.observeRetry("write batch", Object.assign(new Error("terminating connection"), { code: "57P01" }));
+    m.observeRetry("write batch", Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+    m.observeRetry("send to output topics", new TypeError("some message with spaces"));
+    m.observeRetry("migrate", "not an error object");
+    const text = await m.registry.metrics();
+    assert.match(text, /^fraudstream_errors_total\{operation="write batch",code="57P01"\} 1$/m);
+    assert.match(text, /^fraudstream_errors_total\{operation="write batch",code="ECONNREFUSED"\} 1$/m);
+    assert.match(text, /^fraudstream_errors_total\{operation="send to output topics",code="TypeError"\} 1$/m);
+    assert.match(text, /^fraudstream_errors_total\{operation="migrate",code="unknown"\} 1$/m);
+    assert.match(text, /^fraudstream_retries_total\{operation="write batch"\} 2$/m);
+  });
+
+  it("replaces the lag series of a topic: partitions no longer owned disappear", async () => {
+    const m = createPipelineMetrics({ defaultMetrics: false });
+    m.setLags(
+      "raw",
+      new Map([
+        [0, 5],
+        [1, 7],
+      ]),
+    );
+    m.setLags(
+      "raw",
+      new Map([
+        [1, 3],
+        [2, 0],
+      ]),
+    );
+    const text = await m.registry.metrics();
+    assert.doesNotMatch(text, /partition="0"/);
+    assert.match(text, /^fraudstream_consumer_lag_records\{topic="raw",partition="1"\} 3$/m);
+    assert.match(text, /^fraudstream_consumer_lag_records\{topic="raw",partition="2"\} 0$/m);
   });
 
   it("serves /metrics and /healthz over HTTP", async () => {

@@ -1,6 +1,8 @@
-// Prometheus metrics (prom-client) of the worker, the demo and later the API. One registry per
-// process; names follow Prometheus conventions: a `fraudstream_` prefix, base units in the name,
-// `_total` for counters. ops/grafana's dashboards query these names.
+// Prometheus metrics (prom-client) of the worker and the demo. One registry per process; names follow
+// Prometheus conventions: a `fraudstream_` prefix, base units in the name, `_total` for counters.
+// ops/grafana's dashboards query these names, and test/grafana-dashboards.test.ts checks them against
+// this registry. The API has its own registry (src/cli/api.ts, `fraudstream_api_` prefix): its HTTP
+// metrics go there, not here.
 import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { BatchStats } from "../pipeline/worker.ts";
@@ -9,12 +11,20 @@ export interface PipelineMetrics {
   readonly registry: Registry;
   /** Records one committed batch. */
   observeBatch(stats: BatchStats): void;
-  /** Records a retry of a transient failure (database or broker). */
-  observeRetry(what: string): void;
+  /**
+   * Records a failure of a database or broker operation that the worker retries (a transient error,
+   * or a checkpoint another worker moved), with the error when known.
+   */
+  observeRetry(what: string, err?: unknown): void;
   /** Marks which model and rule set decide (info metrics: value 1 for the active one). */
   setVersions(model: string, ruleSet: string, featureSet: string): void;
   /** Lag (records not yet processed) of one partition. */
   setLag(topic: string, partition: number, lag: number): void;
+  /**
+   * Lag of every partition of `topic` this worker owns, replacing the previous set: partitions it no
+   * longer owns disappear, so that summing over workers counts each partition once.
+   */
+  setLags(topic: string, lags: ReadonlyMap<number, number>): void;
 }
 
 /** Latency buckets in seconds: 1 ms … 30 s, dense where the p99 target (150 ms) lies. */
@@ -22,7 +32,14 @@ const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
 
 export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}): PipelineMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "fraudstream_" });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: "fraudstream_" });
+    // prom-client exports these gauges with a `_total` suffix, which Prometheus reserves for counters
+    // (`promtool check metrics` rejects them). They are only the sums over `type` of the unsuffixed
+    // gauges, so sum(fraudstream_nodejs_active_handles) gives the same number.
+    for (const name of ["active_handles_total", "active_requests_total", "active_resources_total"])
+      registry.removeSingleMetric(`fraudstream_nodejs_${name}`);
+  }
   const consumed = new Counter({
     name: "fraudstream_events_consumed_total",
     help: "Records consumed from the input topic and processed (scored, dead-lettered or late).",
@@ -80,12 +97,24 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
     labelNames: ["operation"] as const,
     registers: [registry],
   });
+  const errors = new Counter({
+    name: "fraudstream_errors_total",
+    help: "Failed database or broker operations the worker retried, by operation and error code (SQLSTATE, errno or error name).",
+    labelNames: ["operation", "code"] as const,
+    registers: [registry],
+  });
+  const lastBatch = new Gauge({
+    name: "fraudstream_last_batch_timestamp_seconds",
+    help: "When this worker last committed a batch (Unix time); stalls show as a growing time() minus this.",
+    registers: [registry],
+  });
   const lag = new Gauge({
     name: "fraudstream_consumer_lag_records",
-    help: "Records in the partition not yet processed by this worker's group.",
+    help: "Records not yet processed in a partition this worker owns: end offset minus the group's committed offset.",
     labelNames: ["topic", "partition"] as const,
     registers: [registry],
   });
+  const lagPartitions = new Map<string, Set<number>>();
   const modelInfo = new Gauge({
     name: "fraudstream_model_info",
     help: "The model, rule set and feature set deciding (value 1).",
@@ -106,9 +135,11 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
       batchDuration.observe(s.durationMs / 1000);
       const now = Date.now();
       for (const t of s.producedAt) latency.observe(Math.max(0, now - t) / 1000);
+      lastBatch.set(now / 1000);
     },
-    observeRetry(what) {
+    observeRetry(what, err) {
       retries.inc({ operation: what });
+      errors.inc({ operation: what, code: errorCode(err) });
     },
     setVersions(model, ruleSet, featureSet) {
       modelInfo.reset();
@@ -117,7 +148,27 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
     setLag(topic, partition, value) {
       lag.set({ topic, partition: String(partition) }, value);
     },
+    setLags(topic, lags) {
+      const previous = lagPartitions.get(topic) ?? new Set<number>();
+      for (const p of previous) if (!lags.has(p)) lag.remove({ topic, partition: String(p) });
+      for (const [p, value] of lags) lag.set({ topic, partition: String(p) }, value);
+      lagPartitions.set(topic, new Set(lags.keys()));
+    },
   };
+}
+
+/**
+ * A bounded label value for an error: PostgreSQL's SQLSTATE or Node's errno code (`57P01`,
+ * `ECONNREFUSED`), else the error's class name. Never the message, which would make one series per
+ * distinct message.
+ */
+export function errorCode(err: unknown): string {
+  if (typeof err !== "object" || err === null) return "unknown";
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === "string" && /^[A-Za-z0-9_]{1,40}$/.test(code)) return code;
+  const name = (err as { name?: unknown }).name;
+  if (typeof name === "string" && /^[A-Za-z0-9_]{1,60}$/.test(name)) return name;
+  return "unknown";
 }
 
 /** Serves GET /metrics (and /healthz) on `port`; resolves once listening. Port 0 picks a free one. */

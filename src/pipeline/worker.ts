@@ -55,8 +55,8 @@ export interface WorkerOptions {
   logger: Logger;
   /** Called after each batch is committed. */
   onBatch?(stats: BatchStats): void;
-  /** Called before each retry of a transient failure, with the operation's name. */
-  onRetry?(what: string): void;
+  /** Called before each retry of a transient failure (or of a fenced batch), with the operation and error. */
+  onRetry?(what: string, err: unknown): void;
 }
 
 export interface BatchStats {
@@ -124,7 +124,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       signal,
       maxDelayMs: opts.dbRetryMaxMs,
       onRetry: (err, attempt, delayMs) => {
-        opts.onRetry?.(what);
+        opts.onRetry?.(what, err);
         logger.warn({ err, attempt, delayMs: Math.round(delayMs), what }, "transient failure; retrying");
       },
     });
@@ -408,6 +408,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         // to us after someone else progressed. The engine has moved on past what is stored: reload the
         // checkpoint and the state, and redo the batch from the stored position.
         logger.warn({ partition, attempt }, "checkpoint moved by another worker; reloading");
+        opts.onRetry?.("write batch", err);
         if (owned.has(partition)) await loadPartitions([partition]);
         continue;
       }

@@ -44,6 +44,13 @@ export interface KafkaSourceOptions {
   logger?: Logger;
   /** Group session timeout: how long a crashed member keeps its partitions. Kafka's minimum is 6000. */
   sessionTimeoutMs?: number;
+  /**
+   * Called every `lagIntervalMs` (default 5000) with the lag of each partition this member owns: the
+   * partition's end offset minus the group's committed offset (or minus its start offset when the group
+   * never committed). Omitted: lag is not polled.
+   */
+  onLag?(topic: string, lag: ReadonlyMap<number, number>): void;
+  lagIntervalMs?: number;
 }
 
 /** Joins the consumer group on `topic`. Offsets are committed only through `commit`. */
@@ -132,6 +139,50 @@ export async function createKafkaSource(opts: KafkaSourceOptions): Promise<Sourc
     return live;
   };
 
+  // Lag is polled from the broker rather than taken from fetch responses (which the client does not
+  // surface); the committed offset trails the database checkpoint by at most one batch.
+  const pollLag = async (): Promise<void> => {
+    const owned = [...announced].sort((a, b) => a - b);
+    const lag = new Map<number, number>();
+    if (owned.length > 0) {
+      const partitions = { [opts.topic]: owned };
+      const [ends, committed] = await Promise.all([
+        consumer.listOffsets({ topics: [opts.topic], partitions }),
+        consumer.listCommittedOffsets({ topics: [{ topic: opts.topic, partitions: owned }] }),
+      ]);
+      const end = ends.get(opts.topic) ?? [];
+      const done = committed.get(opts.topic) ?? [];
+      let starts: bigint[] | undefined;
+      for (const p of owned) {
+        const e = end[p];
+        let from = done[p];
+        if (e === undefined) continue;
+        if (from === undefined || from < 0n) {
+          starts ??=
+            (await consumer.listOffsets({ topics: [opts.topic], partitions, timestamp: -2n })).get(
+              opts.topic,
+            ) ?? [];
+          from = starts[p];
+        }
+        if (from !== undefined) lag.set(p, Number(e > from ? e - from : 0n));
+      }
+    }
+    opts.onLag?.(opts.topic, lag);
+  };
+  let lagTimer: NodeJS.Timeout | undefined;
+  if (opts.onLag !== undefined) {
+    const every = opts.lagIntervalMs ?? 5000;
+    const tick = (): void => {
+      const run = closed || !consumer.isActive() ? Promise.resolve() : pollLag();
+      run
+        .catch((err: unknown) => opts.logger?.debug({ err }, "polling consumer lag failed"))
+        .finally(() => {
+          if (!closed) lagTimer = setTimeout(tick, every).unref();
+        });
+    };
+    lagTimer = setTimeout(tick, Math.min(every, 1000)).unref();
+  }
+
   const waitForRecords = (signal: AbortSignal): Promise<void> =>
     new Promise((resolve) => {
       if (buffer.length >= opts.maxRecords || failure !== null || ended || signal.aborted) return resolve();
@@ -198,6 +249,7 @@ export async function createKafkaSource(opts: KafkaSourceOptions): Promise<Sourc
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      clearTimeout(lagTimer);
       notify();
       try {
         await stream.close();
