@@ -11,6 +11,16 @@ export interface Scorer {
    * Higher = more anomalous. Must not allocate per row.
    */
   scoreBatch(rows: Float64Array, n: number, out: Float64Array): void;
+  /** Which features pushed one row's score, most anomalous push first (optional: alerts only). */
+  explain?(row: ArrayLike<number>): { features: readonly Factor[] };
+}
+
+/** One feature's part in a score. */
+export interface Factor {
+  feature: string;
+  value: number;
+  /** Signed share of the push toward "anomalous". */
+  contribution: number;
 }
 
 /**
