@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../src/config/config.ts";
-import { PROVISIONAL_RULE_SET_VERSION } from "../src/decide/provisional.ts";
+import { compileRuleSet } from "../src/decide/compile.ts";
+import { defaultRuleSet } from "../src/decide/defaults.ts";
+import { servedRules } from "../src/decide/serving.ts";
 import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "../src/io/embedded/log.ts";
 import { createPgliteStore, type PgStore } from "../src/io/pg/index.ts";
 import { createProvisionalScorer } from "../src/model/provisional-scorer.ts";
@@ -43,7 +45,7 @@ async function runUntilDrained(
       sink: createEmbeddedSink(log),
       store,
       scorer: fixedScorer(createProvisionalScorer()),
-      ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
+      rules: { current: servedRules(compileRuleSet(defaultRuleSet())) },
       isTransientError: (err) => err instanceof TransientError,
       isTransientSinkError: () => false,
       logger,

@@ -5,6 +5,7 @@ import { InputFileError } from "../io/files/errors.ts";
 import { registerApi } from "./api.ts";
 import { registerDemo } from "./demo.ts";
 import { registerMigrate } from "./migrate.ts";
+import { ModelCliError, registerModel } from "./model.ts";
 import { registerReplay } from "./replay.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerWorker } from "./worker.ts";
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerWorker(program);
   registerApi(program);
+  registerModel(program);
   registerMigrate(program);
   return program;
 }
@@ -32,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    if (err instanceof ConfigError || err instanceof InputFileError) {
+    if (err instanceof ConfigError || err instanceof InputFileError || err instanceof ModelCliError) {
       process.stderr.write(`fraudstream: ${err.message}\n`);
       process.exitCode = 2;
       return;

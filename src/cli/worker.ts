@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/config.ts";
-import { PROVISIONAL_RULE_SET_VERSION } from "../decide/provisional.ts";
+import { compileRuleSet } from "../decide/compile.ts";
+import { defaultRuleSet } from "../decide/defaults.ts";
+import { servedRules, servingRules } from "../decide/serving.ts";
 import { FEATURE_SET_VERSION } from "../features/registry.ts";
 import {
   createKafkaSink,
@@ -8,11 +10,17 @@ import {
   ensureTopics,
   isTransientKafkaError,
 } from "../io/kafka/index.ts";
-import { createPgStore, isTransientDbError } from "../io/pg/index.ts";
+import {
+  createModelRegistry,
+  createPgStore,
+  createRuleSetRegistry,
+  isTransientDbError,
+} from "../io/pg/index.ts";
 import { createProvisionalScorer } from "../model/provisional-scorer.ts";
-import { fixedScorer } from "../model/scorer.ts";
+import { servingScorer } from "../model/serving.ts";
 import { createLogger } from "../observe/logger.ts";
 import { createPipelineMetrics, serveMetrics } from "../observe/metrics.ts";
+import { createModelReloader, createReloader } from "../pipeline/reload.ts";
 import { retryTransient } from "../pipeline/retry.ts";
 import { runWorker } from "../pipeline/worker.ts";
 import { requireServices, shutdownSignal } from "./options.ts";
@@ -59,8 +67,31 @@ export function registerWorker(program: Command): void {
             partitions: config.topicPartitions,
             replication: config.topicReplication,
           });
-          const scorer = createProvisionalScorer();
-          metrics.setVersions(scorer.version, PROVISIONAL_RULE_SET_VERSION, FEATURE_SET_VERSION);
+          // The active model and rule set of the registry, hot-reloaded; while none is active, the
+          // provisional scorer and the default rule set shipped with this build.
+          const versions = () =>
+            metrics.setVersions(scorer.current.version, rules.current.version, FEATURE_SET_VERSION);
+          const scorer = createModelReloader({
+            source: createModelRegistry(store.db),
+            build: (_id, body) => servingScorer(body),
+            fallback: createProvisionalScorer(),
+            intervalMs: config.reloadMs,
+            logger,
+            onSwap: () => versions(),
+          });
+          const rules = createReloader({
+            what: "rule set",
+            source: createRuleSetRegistry(store.db),
+            build: servingRules,
+            fallback: servedRules(compileRuleSet(defaultRuleSet())),
+            intervalMs: config.reloadMs,
+            logger,
+            onSwap: () => versions(),
+          });
+          await Promise.all([scorer.refresh(), rules.refresh()]);
+          versions();
+          scorer.start();
+          rules.start();
           const sink = await createKafkaSink({ brokers, clientId });
           try {
             await runWorker(
@@ -88,8 +119,8 @@ export function registerWorker(program: Command): void {
                   }),
                 sink,
                 store,
-                scorer: fixedScorer(scorer),
-                ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
+                scorer,
+                rules,
                 isTransientError: isTransientDbError,
                 isTransientSinkError: isTransientKafkaError,
                 logger,
@@ -99,6 +130,8 @@ export function registerWorker(program: Command): void {
               signal,
             );
           } finally {
+            scorer.stop();
+            rules.stop();
             await sink.close();
           }
         } finally {

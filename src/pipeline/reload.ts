@@ -1,32 +1,36 @@
-// Hot reload of the active model. The registry (PostgreSQL) says which model is active; this holder polls
-// the active id, and when it changes fetches the file, builds a scorer and swaps it into the slot the
-// worker reads once per batch. A model that fails to load (corrupt, other features) is refused and the
-// current scorer stays, so a bad promotion can never stop scoring. No active model: the fallback scores.
+// Hot reload of what the worker decides with: the active model and the active rule set. A registry
+// (PostgreSQL) says which one is active; this holder polls the active id, and when it changes fetches the
+// body, builds the object and swaps it into the slot the worker reads once per batch. One that fails to
+// build (a corrupt file, other features, a bad rule) is refused and the current one stays, so a bad
+// promotion can never stop the stream. Nothing active: the fallback serves.
 import type { Logger } from "pino";
-import type { Scorer, ScorerSlot } from "../model/scorer.ts";
+import type { Scorer } from "../model/scorer.ts";
 
-/** The registry as the reloader sees it (src/io/pg/models.ts implements it). */
-export interface ActiveModelSource {
+/** A registry as the reloader sees it (src/io/pg/models.ts and rule-sets.ts implement it). */
+export interface ActiveSource {
   activeId(): Promise<string | null>;
   active(): Promise<{ id: string; body: string } | null>;
 }
 
-export interface ModelReloaderOptions {
-  source: ActiveModelSource;
-  /** Turns a model file into a scorer; throws when the file cannot serve this worker's features. */
-  build(id: string, body: string): Scorer;
-  /** Scores while no model is active. */
-  fallback: Scorer;
+export interface ReloaderOptions<T extends { readonly version: string }> {
+  source: ActiveSource;
+  /** Turns a body into the object served; throws when this worker cannot serve it. */
+  build(id: string, body: string): T;
+  /** Serves while nothing is active. */
+  fallback: T;
   /** How often the active id is polled (ms). */
   intervalMs: number;
   logger: Logger;
   /** Called after every swap (metrics: the info gauge of versions). */
-  onSwap?(scorer: Scorer): void;
-  /** Called when a promoted model could not be loaded. */
+  onSwap?(current: T): void;
+  /** Called when an activated body could not be built. */
   onRefused?(id: string, err: unknown): void;
+  /** What is reloaded, for the logs ("model", "rule set"). */
+  what?: string;
 }
 
-export interface ModelReloader extends ScorerSlot {
+export interface Reloader<T> {
+  readonly current: T;
   /** Polls once now; resolves when the slot reflects the registry (or the failure was logged). */
   refresh(): Promise<void>;
   /** Polls every intervalMs until stop(). */
@@ -34,8 +38,17 @@ export interface ModelReloader extends ScorerSlot {
   stop(): void;
 }
 
-export function createModelReloader(opts: ModelReloaderOptions): ModelReloader {
-  let current: Scorer = opts.fallback;
+/** The active model, hot-reloaded (a ScorerSlot for the worker). */
+export type ModelReloader = Reloader<Scorer>;
+export function createModelReloader(opts: ReloaderOptions<Scorer>): ModelReloader {
+  return createReloader({ what: "model", ...opts });
+}
+
+export function createReloader<T extends { readonly version: string }>(
+  opts: ReloaderOptions<T>,
+): Reloader<T> {
+  const what = opts.what ?? "model";
+  let current: T = opts.fallback;
   /** The active id the slot reflects (null: the fallback); a refused id is remembered so as not to retry it every poll. */
   let seen: string | null = null;
   let timer: NodeJS.Timeout | undefined;
@@ -46,30 +59,30 @@ export function createModelReloader(opts: ModelReloaderOptions): ModelReloader {
     try {
       id = await opts.source.activeId();
     } catch (err) {
-      opts.logger.warn({ err }, "could not ask the registry for the active model; keeping the current one");
+      opts.logger.warn({ err, what }, "could not ask the registry what is active; keeping the current one");
       return;
     }
     if (id === seen) return;
     if (id === null) {
       seen = null;
       current = opts.fallback;
-      opts.logger.warn({ model: current.version }, "no active model; scoring with the fallback");
+      opts.logger.warn({ what, version: current.version }, "nothing active; serving the fallback");
       opts.onSwap?.(current);
       return;
     }
     try {
       const model = await opts.source.active();
       if (model === null) return; // demoted between the two queries: the next poll sees it
-      const scorer = opts.build(model.id, model.body);
+      const built = opts.build(model.id, model.body);
       seen = model.id;
-      current = scorer;
-      opts.logger.info({ model: scorer.version }, "active model loaded");
-      opts.onSwap?.(scorer);
+      current = built;
+      opts.logger.info({ what, version: built.version }, "activated version loaded");
+      opts.onSwap?.(built);
     } catch (err) {
       seen = id;
       opts.logger.error(
-        { err, model: id, keeping: current.version },
-        "the active model cannot be served by this worker; keeping the current one",
+        { err, what, id, keeping: current.version },
+        "the activated version cannot be served by this worker; keeping the current one",
       );
       opts.onRefused?.(id, err);
     }

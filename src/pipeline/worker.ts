@@ -11,8 +11,10 @@
 import type { Logger } from "pino";
 import { type Accepted, parseRecord, type Rejection } from "../contract/parse.ts";
 import { isFraudLabel } from "../contract/transaction.ts";
-import { isFlagged } from "../decide/levels.ts";
-import { provisionalVerdict } from "../decide/provisional.ts";
+import { DECISIONS, RISK_LEVELS, type RuleHit } from "../decide/compile.ts";
+import { decideInto, VerdictBuffer } from "../decide/decide.ts";
+import { type Decision, isFlagged, type RiskLevel } from "../decide/levels.ts";
+import type { ServedRules } from "../decide/serving.ts";
 import { FeatureEngine } from "../features/engine.ts";
 import { FEATURE_NAMES, FEATURE_SET_VERSION, featureIndex } from "../features/registry.ts";
 import type { Scorer, ScorerSlot } from "../model/scorer.ts";
@@ -47,7 +49,8 @@ export interface WorkerOptions {
   store: Store;
   /** Read once per batch: a promoted model takes over at the next batch, without a restart. */
   scorer: ScorerSlot;
-  ruleSetVersion: string;
+  /** Read once per batch, like the scorer: an activated rule set takes over at the next batch. */
+  rules: { readonly current: ServedRules };
   /** Whether an error from the store means "wait and try again" (e.g. the database is down). */
   isTransientError(err: unknown): boolean;
   /** Whether an error from the sink means "wait and try again" (e.g. the broker is down). */
@@ -86,6 +89,8 @@ export interface WorkerTotals {
 }
 
 const WIDTH = FEATURE_NAMES.length;
+/** Model factors kept in an alert's explanation. */
+const EXPLAIN_TOP = 6;
 /** How often (wall clock) each partition's idle users are expired to free memory. */
 const EXPIRE_EVERY_MS = 10_000;
 
@@ -173,6 +178,41 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   const onAbort = () => stopSource.abort();
   signal.addEventListener("abort", onAbort, { once: true });
   let buffers = allocate(1024);
+  let verdicts: VerdictBuffer | undefined;
+
+  /**
+   * Why a row was decided as it was: the points from the score and the rules, the rules that hit, and
+   * for a flagged row the features that pushed the model score (the costlier part, so only for alerts).
+   */
+  function explain(
+    v: VerdictBuffer,
+    i: number,
+    withFactors: boolean,
+    rows: Float64Array,
+    at: number,
+  ): Record<string, unknown> {
+    const rules = opts.rules.current.compiled.rules;
+    const hits: RuleHit[] = [];
+    for (let h = 0; h < (v.hitCount[i] as number); h++) {
+      const rule = rules[v.hitRules[i * v.ruleCount + h] as number];
+      if (rule !== undefined) hits.push(rule.hit);
+    }
+    const out: Record<string, unknown> = {
+      points: { score: v.scorePoints[i], rules: v.rulePoints[i], total: v.points[i] },
+      hits,
+    };
+    if (withFactors && scorer.explain !== undefined) {
+      const ex = scorer.explain(rows.subarray(at, at + scorerWidth));
+      out.factors = ex.features
+        .slice(0, EXPLAIN_TOP)
+        .map((f) => ({
+          feature: f.feature,
+          value: f.value,
+          contribution: Math.round(f.contribution * 1e4) / 1e4,
+        }));
+    }
+    return out;
+  }
   try {
     for await (const batch of source.batches(stopSource.signal)) {
       if (opts.scorer.current !== scorer) {
@@ -303,13 +343,25 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         }
       }
       scorer.scoreBatch(scorerRows, accepted.length, scores);
+      const served = opts.rules.current;
+      const rules = served.compiled;
+      if (
+        verdicts === undefined ||
+        verdicts.capacity < accepted.length ||
+        verdicts.ruleCount < rules.rules.length
+      )
+        verdicts = VerdictBuffer.for(rules, Math.max(accepted.length, 1024));
       let alerts = 0;
       const alertsByRisk: Record<string, number> = {};
       for (let i = 0; i < accepted.length; i++) {
         const { record, parsed, row: fr } = accepted[i] as (typeof accepted)[number];
         const { event } = parsed;
         const score = scores[i] as number;
-        const verdict = provisionalVerdict(score);
+        decideInto(rules, event, features, fr * WIDTH, score, verdicts, i);
+        const risk = RISK_LEVELS[verdicts.risk[i] as number] as RiskLevel;
+        const decision = DECISIONS[verdicts.decision[i] as number] as Decision;
+        const flaggedNow = isFlagged(risk);
+        const explanation = explain(verdicts, i, flaggedNow, scorerRows, i * scorerWidth);
         const featureMap: Record<string, number> = {};
         for (let j = 0; j < WIDTH; j++)
           featureMap[FEATURE_NAMES[j] as string] = features[fr * WIDTH + j] as number;
@@ -327,11 +379,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
           device: event.device ?? null,
           features: featureMap,
           score,
-          risk: verdict.risk,
-          decision: verdict.decision,
+          risk,
+          decision,
           modelVersion: scorer.version,
-          ruleSetVersion: opts.ruleSetVersion,
-          explanation: null,
+          ruleSetVersion: served.version,
+          explanation,
           isFraud: isFraudLabel(event) ?? null,
           fraudType: event.fraud_type ?? null,
           payload: parsed.payload,
@@ -353,10 +405,10 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
             }),
           });
         }
-        if (isFlagged(verdict.risk)) {
+        if (flaggedNow) {
           flagged.push(row);
           alerts++;
-          alertsByRisk[verdict.risk] = (alertsByRisk[verdict.risk] ?? 0) + 1;
+          alertsByRisk[risk] = (alertsByRisk[risk] ?? 0) + 1;
           outbound.push({
             topic: opts.anomaliesTopic,
             key: event.user_id,
@@ -367,10 +419,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
               amount: event.amount,
               currency: event.currency,
               score,
-              risk: verdict.risk,
-              decision: verdict.decision,
+              risk,
+              decision,
               model_version: scorer.version,
-              rule_set_version: opts.ruleSetVersion,
+              rule_set_version: served.version,
+              explanation,
               features: featureMap,
             }),
           });

@@ -6,15 +6,20 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildApi } from "../../api/server.ts";
 import type { Config } from "../../config/config.ts";
-import { PROVISIONAL_RULE_SET_VERSION } from "../../decide/provisional.ts";
+import { compileRuleSet } from "../../decide/compile.ts";
+import { defaultRuleSet } from "../../decide/defaults.ts";
+import { servedRules, servingRules } from "../../decide/serving.ts";
+import { FEATURE_SET_VERSION } from "../../features/registry.ts";
 import { createProvisionalScorer } from "../../model/provisional-scorer.ts";
-import { fixedScorer } from "../../model/scorer.ts";
+import { servingScorer } from "../../model/serving.ts";
 import type { Logger } from "../../observe/logger.ts";
 import { createPipelineMetrics } from "../../observe/metrics.ts";
+import { trainStarterModel } from "../../offline/starter.ts";
 import type { OutboundMessage } from "../../pipeline/ports.ts";
+import { createModelReloader, createReloader } from "../../pipeline/reload.ts";
 import { runWorker } from "../../pipeline/worker.ts";
 import { createSimulator } from "../../simulate/index.ts";
-import { createPgliteStore } from "../pg/index.ts";
+import { createModelRegistry, createPgliteStore, createRuleSetRegistry } from "../pg/index.ts";
 import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "./log.ts";
 
 export interface DemoOptions {
@@ -54,6 +59,53 @@ export async function runDemo(
   const sink = createEmbeddedSink(log);
   const metrics = createPipelineMetrics();
 
+  // A real model from the first event: trained on other simulated traffic (another seed), registered
+  // and promoted like any model, and hot-reloaded like in a worker, so promoting another one through
+  // the API takes effect here too.
+  const registry = createModelRegistry(store.db);
+  const starter = trainStarterModel({
+    events: 30_000,
+    users: opts.users,
+    seed: opts.seed + 1,
+    allowedLatenessMs: config.allowedLatenessMs,
+    stateTtlMs: config.stateTtlMs,
+    trainedAt: new Date().toISOString(),
+  });
+  const starterModel = servingScorer(starter);
+  await registry.register({
+    id: starterModel.version,
+    kind: "isolation_forest",
+    featureSetVersion: FEATURE_SET_VERSION,
+    featureNames: starterModel.featureNames,
+    body: starter,
+    params: starterModel.model.params,
+    registeredBy: "demo",
+  });
+  await registry.promote(starterModel.version, "demo", "starter model trained on simulated traffic");
+  const scorer = createModelReloader({
+    source: registry,
+    build: (_id, body) => servingScorer(body),
+    fallback: createProvisionalScorer(),
+    intervalMs: config.reloadMs,
+    logger: logger.child({ component: "models" }),
+  });
+  // The default rule set, activated like any rule set: one activated through the API replaces it.
+  const ruleSets = createRuleSetRegistry(store.db);
+  const defaults = defaultRuleSet();
+  await ruleSets.register(defaults, "demo");
+  await ruleSets.activate(defaults.version, "demo");
+  const rules = createReloader({
+    what: "rule set",
+    source: ruleSets,
+    build: servingRules,
+    fallback: servedRules(compileRuleSet(defaults)),
+    intervalMs: config.reloadMs,
+    logger: logger.child({ component: "rules" }),
+  });
+  await Promise.all([scorer.refresh(), rules.refresh()]);
+  scorer.start();
+  rules.start();
+
   // The API and dashboard over the same PGlite database; the worker's metrics on its /metrics.
   let api: Awaited<ReturnType<typeof buildApi>> | undefined;
   if (opts.serveApi ?? true) {
@@ -92,8 +144,8 @@ export async function runDemo(
         }),
       sink,
       store,
-      scorer: fixedScorer(createProvisionalScorer()),
-      ruleSetVersion: PROVISIONAL_RULE_SET_VERSION,
+      scorer,
+      rules,
       isTransientError: () => false,
       isTransientSinkError: () => false,
       logger: logger.child({ component: "worker" }),
@@ -139,6 +191,8 @@ export async function runDemo(
   }
   stopWorker.abort();
   await worker;
+  scorer.stop();
+  rules.stop();
   await api?.close();
 
   const counts = await store.db.query<{ scored: string; alerts: string; dead_letters: string }>(

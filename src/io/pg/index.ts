@@ -8,5 +8,7 @@ export { applyMigrations, loadMigrations, MigrationError } from "./migrate.ts";
 export type { ActiveModel, ModelRegistration, ModelRegistry, ModelSummary } from "./models.ts";
 export { createModelRegistry, ModelRegistryError } from "./models.ts";
 export { DayPartitions, dayOf, partitionName } from "./partitions.ts";
+export type { ActiveRules, RuleSetRegistry, RuleSetSummary } from "./rule-sets.ts";
+export { createRuleSetRegistry, RuleSetRegistryError } from "./rule-sets.ts";
 export type { PgliteStoreOptions, PgStore, PgStoreOptions, StoreOptions } from "./store.ts";
 export { createPgliteStore, createPgStore, createStore } from "./store.ts";

@@ -1,0 +1,40 @@
+// The decision core's public surface: rule sets as data, compiled once, decided per event. Pure: no
+// I/O, no clock. See docs/rules.md.
+export {
+  type CompiledRule,
+  CompiledRuleSet,
+  compileRuleSet,
+  DECISIONS,
+  RISK_LEVELS,
+  type RuleHit,
+  type Test,
+} from "./compile.ts";
+export {
+  decide,
+  decideBatch,
+  decideInto,
+  type Forced,
+  riskFromPoints,
+  scorePoints,
+  type Verdict,
+  VerdictBuffer,
+  verdictAt,
+} from "./decide.ts";
+export { classicRuleSet, DEFAULT_RULE_SET_VERSION, defaultRuleSet, modelOnlyRuleSet } from "./defaults.ts";
+export { explainRule, explainVerdict, type LeafTrace, type RuleTrace } from "./explain.ts";
+export { EVENT_FIELD_NAMES, resolveField } from "./fields.ts";
+export { type Decision, isFlagged, type RiskLevel } from "./levels.ts";
+export { ListError, ListStore } from "./lists.ts";
+export {
+  type Condition,
+  type ConditionInput,
+  loadRuleSet,
+  parseRuleSet,
+  type Rule,
+  type RuleInput,
+  type RuleSet,
+  RuleSetError,
+  type RuleSetInput,
+  type RuleSetIssue,
+  ruleSetJsonSchema,
+} from "./rules.ts";
