@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { defaultRuleSet } from "../src/decide/defaults.ts";
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from "../src/features/registry.ts";
 import { createTestDatabase } from "./helpers/pg.ts";
 
@@ -113,6 +114,71 @@ describe("fraudstream model", () => {
       assert.ok(s > 0 && s <= 1, l);
     }
     assert.equal(readFileSync(file("a.csv"), "utf8"), readFileSync(file("b.csv"), "utf8"));
+  });
+
+  it("backtests: the combination of rules and model beats the classic rules and the model alone on PR-AUC", () => {
+    const r = run(["backtest", "--input", file("test.jsonl"), "--model", file("m.json"), "--json"]);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as {
+      labelled: number;
+      fraud: number;
+      configs: {
+        name: string;
+        alerts: number;
+        truePositives: number;
+        precision: number;
+        recall: number;
+        prAuc: number;
+        rules: { id: string; hits: number; fraudHits: number }[];
+        overlaps: { a: string; b: string; events: number }[];
+      }[];
+    };
+    assert.equal(report.labelled, 10_000);
+    const [classic, model, combined] = report.configs as [
+      (typeof report.configs)[number],
+      (typeof report.configs)[number],
+      (typeof report.configs)[number],
+    ];
+    assert.deepEqual(
+      report.configs.map((c) => c.name.split(" (")[0]),
+      ["classic rules only", "model only", "combination"],
+    );
+    assert.ok(combined.prAuc > classic.prAuc, `combination ${combined.prAuc} vs classic ${classic.prAuc}`);
+    assert.ok(combined.prAuc > model.prAuc, `combination ${combined.prAuc} vs model ${model.prAuc}`);
+    for (const c of report.configs) {
+      assert.ok(c.truePositives <= c.alerts && c.truePositives <= report.fraud);
+      if (c.alerts > 0) assert.equal(c.precision, c.truePositives / c.alerts);
+      for (const rule of c.rules) assert.ok(rule.fraudHits <= rule.hits, rule.id);
+      for (const o of c.overlaps) {
+        const hits = (id: string) => c.rules.find((x) => x.id === id)?.hits ?? 0;
+        assert.ok(o.events <= Math.min(hits(o.a), hits(o.b)), `${o.a} & ${o.b}`);
+      }
+    }
+    assert.deepEqual(
+      classic.rules.map((x) => x.id),
+      ["high_value", "location_change", "high_frequency"],
+    );
+    assert.ok(classic.rules.every((x) => x.hits > 0));
+    const text = run(["backtest", "--input", file("test.jsonl"), "--model", file("m.json")]);
+    assert.match(text.stdout, /classic rules only\s+\d+/);
+    writeFileSync(
+      file("bad-rules.json"),
+      JSON.stringify({
+        ...defaultRuleSet(),
+        rules: [{ id: "r", description: "d", when: { field: "txn_cnt_1m", op: ">", value: 1 }, weight: 1 }],
+      }),
+    );
+    const bad = run([
+      "backtest",
+      "--input",
+      file("test.jsonl"),
+      "--model",
+      file("m.json"),
+      "--rules",
+      file("bad-rules.json"),
+    ]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /rules\[0\]\.when\.field: .*did you mean txn_count_1m/);
   });
 
   it("trains on a feature table: numeric columns but the label, or the ones named", () => {

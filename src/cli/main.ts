@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError } from "../config/config.ts";
 import { InputFileError } from "../io/files/errors.ts";
 import { registerApi } from "./api.ts";
+import { registerBacktest } from "./backtest.ts";
 import { registerDemo } from "./demo.ts";
 import { registerMigrate } from "./migrate.ts";
 import { ModelCliError, registerModel } from "./model.ts";
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerWorker(program);
   registerApi(program);
   registerModel(program);
+  registerBacktest(program);
   registerMigrate(program);
   return program;
 }

@@ -255,12 +255,12 @@ describe("allocation-free paths give the same verdicts", () => {
 });
 
 describe("model only", () => {
-  it("with the default knots and cut-offs, maps scores at 0.5 / 0.75 / 0.9 to MEDIUM / HIGH / CRITICAL", () => {
+  it("with the default knots and cut-offs, maps scores at 0.5 / 0.6 / 0.7 to MEDIUM / HIGH / CRITICAL", () => {
     const c = compileRuleSet(modelOnlyRuleSet());
     const expected = (score: number) =>
-      score >= 0.9
+      score >= 0.7
         ? { risk: "CRITICAL", decision: "BLOCK" }
-        : score >= 0.75
+        : score >= 0.6
           ? { risk: "HIGH", decision: "REVIEW" }
           : score >= 0.5
             ? { risk: "MEDIUM", decision: "APPROVE" }

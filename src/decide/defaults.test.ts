@@ -132,15 +132,15 @@ describe("the default rule set", () => {
 
   it("a payment over 3,000 EUR the model also flags is CRITICAL by policy, whatever the points", () => {
     // A user who pays about 2,000 EUR: 3,500 is not 10 times their mean, so only high_value (2) hits;
-    // score 0.76 → 2 + (0.01 / 0.15) × 3 = 2.2 points; 4.2 points would be HIGH.
+    // score 0.61 → 2 + (0.01 / 0.1) × 3 = 2.3 points; 4.3 points would be HIGH.
     const rich = [1500, 1750, 2000, 2250, 2500, 1500, 1750, 2000, 2250, 2500, 2000, 2000];
-    const v = new User({}, rich).decide(compiled, { amount: 3500, timestamp: LATER }, 0.76);
+    const v = new User({}, rich).decide(compiled, { amount: 3500, timestamp: LATER }, 0.61);
     assert.deepEqual(ids(v), ["high_value", "large_and_model_flags"]);
-    assert.deepEqual([v.scorePoints, v.rulePoints, v.points], [2.2, 2, 4.2]);
+    assert.deepEqual([v.scorePoints, v.rulePoints, v.points], [2.3, 2, 4.3]);
     assert.deepEqual([v.risk, v.decision], ["CRITICAL", "BLOCK"]);
     assert.deepEqual(v.forced, { risk: { level: "CRITICAL", rule: "large_and_model_flags" } });
     // Without the model's agreement it stays HIGH.
-    const calm = new User({}, rich).decide(compiled, { amount: 3500, timestamp: LATER }, 0.74);
+    const calm = new User({}, rich).decide(compiled, { amount: 3500, timestamp: LATER }, 0.59);
     assert.deepEqual([ids(calm), calm.risk, calm.decision], [["high_value"], "HIGH", "REVIEW"]);
   });
 
@@ -244,12 +244,12 @@ describe("the default rule set", () => {
     const rich = [1500, 1750, 2000, 2250, 2500, 1500, 1750, 2000, 2250, 2500, 2000, 2000];
     const u = new User({}, rich);
     const big = u.pay({ amount: 3500, timestamp: LATER });
-    const verdict = decide(compiled, big, u.features, 0, 0.76);
-    assert.deepEqual(explainVerdict(compiled, verdict, big, u.features, 0, 0.76), [
-      "score 0.76 → +2.2 points",
+    const verdict = decide(compiled, big, u.features, 0, 0.61);
+    assert.deepEqual(explainVerdict(compiled, verdict, big, u.features, 0, 0.61), [
+      "score 0.61 → +2.3 points",
       '+2 high_value: More than 3,000 in a currency worth roughly a US dollar or more (classic rule, currency-aware) [event.amount = 3500 (> 3000), event.currency = "EUR" (in_list usd_scale_currencies)]',
-      '+0 large_and_model_flags: Policy: a payment over 3,000 in a USD-scale currency (money at risk, whatever the user\'s habits) that the model also flags (score 0.75 or more) is CRITICAL [score = 0.76 (>= 0.75), event.amount = 3500 (> 3000), event.currency = "EUR" (in_list usd_scale_currencies)]',
-      "4.2 points (high_at 2); at least CRITICAL forced by large_and_model_flags → CRITICAL → BLOCK",
+      '+0 large_and_model_flags: Policy: a payment over 3,000 in a USD-scale currency (money at risk, whatever the user\'s habits) that the model also flags (score 0.6 or more) is CRITICAL [score = 0.61 (>= 0.6), event.amount = 3500 (> 3000), event.currency = "EUR" (in_list usd_scale_currencies)]',
+      "4.3 points (high_at 2); at least CRITICAL forced by large_and_model_flags → CRITICAL → BLOCK",
     ]);
   });
 
