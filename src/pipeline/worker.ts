@@ -203,13 +203,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     };
     if (withFactors && scorer.explain !== undefined) {
       const ex = scorer.explain(rows.subarray(at, at + scorerWidth));
-      out.factors = ex.features
-        .slice(0, EXPLAIN_TOP)
-        .map((f) => ({
-          feature: f.feature,
-          value: f.value,
-          contribution: Math.round(f.contribution * 1e4) / 1e4,
-        }));
+      out.factors = ex.features.slice(0, EXPLAIN_TOP).map((f) => ({
+        feature: f.feature,
+        value: f.value,
+        contribution: Math.round(f.contribution * 1e4) / 1e4,
+      }));
     }
     return out;
   }

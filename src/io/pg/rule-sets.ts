@@ -76,7 +76,11 @@ export function createRuleSetRegistry(db: Db): RuleSetRegistry {
       "SELECT list_name, value FROM list_entries ORDER BY list_name, value",
     );
     const out: Record<string, string[]> = {};
-    for (const row of r.rows) (out[row.list_name] ??= []).push(row.value);
+    for (const row of r.rows) {
+      const values = out[row.list_name] ?? [];
+      values.push(row.value);
+      out[row.list_name] = values;
+    }
     return out;
   };
   return {
