@@ -181,6 +181,57 @@ describe("model file", () => {
     );
   });
 
+  it("checks base64 strictly", () => {
+    const threshold = JSON.parse(text).forest.threshold;
+    for (const bad of [
+      `${threshold.base64.slice(0, -4)}AB=C`,
+      threshold.base64.slice(1),
+      `${threshold.base64.slice(0, -4)}A\nBC`,
+    ]) {
+      assert.match(
+        problem(() =>
+          loadModel(edit((f) => Object.assign(f.forest, { threshold: { ...threshold, base64: bad } }))),
+        ),
+        /^corrupt_array: forest\.threshold: not valid base64/,
+      );
+    }
+  });
+
+  it("reads arrays of many megabytes", () => {
+    // One caterpillar tree of 600,001 nodes (internal node 2j: leaf 2j+1 on the left, 2j+2 on the right).
+    const nodes = 600_001;
+    const left = new Int32Array(nodes).fill(-1);
+    const right = new Int32Array(nodes).fill(-1);
+    const feature = new Int32Array(nodes).fill(-1);
+    const threshold = new Float64Array(nodes);
+    const nodeSamples = new Int32Array(nodes).fill(1);
+    for (let k = 0; k + 2 < nodes; k += 2) {
+      left[k] = k + 1;
+      right[k] = k + 2;
+      feature[k] = k % 3;
+      threshold[k] = k / 7;
+      nodeSamples[k] = (nodes - k + 1) / 2;
+    }
+    const big = IsolationForest.fromState(
+      { nEstimators: 1 },
+      {
+        nFeatures: 3,
+        samplesPerTree: 300_001,
+        offset: -0.5,
+        nodeOffsets: Int32Array.of(0, nodes),
+        feature,
+        threshold,
+        left,
+        right,
+        nodeSamples,
+      },
+    );
+    const bigText = saveModel(big, meta);
+    // 6.4 MB of base64 in one string: a regular expression check overflowed the stack at this size.
+    assert.ok(bigText.length > 15_000_000);
+    assert.deepEqual(loadModel(bigText).model.state.threshold, threshold);
+  });
+
   it("refuses to save metadata it could not load", () => {
     assert.throws(() => saveModel(model, { ...meta, featureNames: ["a"] }), /3 features; 1 names/);
     assert.throws(

@@ -11,7 +11,27 @@ import { checkForestState, type ForestState, hyperparametersSchema, IsolationFor
 export const MODEL_FORMAT = "fraudstream.isolation-forest";
 export const MODEL_FORMAT_VERSION = 1;
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/**
+ * Strict base64 (Buffer.from silently skips bad characters). A loop, not a regular expression: a
+ * repeated group over megabytes of text overflows the regexp engine's backtracking stack.
+ */
+function isBase64(s: string): boolean {
+  if (s.length % 4 !== 0) return false;
+  let pad = 0;
+  if (s.endsWith("==")) pad = 2;
+  else if (s.endsWith("=")) pad = 1;
+  for (let i = 0; i < s.length - pad; i++) {
+    const c = s.charCodeAt(i);
+    const ok =
+      (c >= 65 && c <= 90) ||
+      (c >= 97 && c <= 122) ||
+      (c >= 48 && c <= 57) ||
+      c === 43 /* + */ ||
+      c === 47; /* / */
+    if (!ok) return false;
+  }
+  return true;
+}
 
 const int32Array = z
   .object({ dtype: z.literal("<i4"), length: z.number().int().min(0), base64: z.string() })
@@ -136,7 +156,7 @@ function encodeFloat64(a: Float64Array): z.infer<typeof float64Array> {
 }
 
 function decodeBytes(name: string, a: { length: number; base64: string }, width: number): Uint8Array {
-  if (!BASE64.test(a.base64)) throw new ModelFormatError("corrupt_array", `forest.${name}: not valid base64`);
+  if (!isBase64(a.base64)) throw new ModelFormatError("corrupt_array", `forest.${name}: not valid base64`);
   const raw = Buffer.from(a.base64, "base64");
   if (raw.length !== a.length * width) {
     throw new ModelFormatError(
