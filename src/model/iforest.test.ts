@@ -257,3 +257,21 @@ describe("IsolationForest scoring", () => {
     assert.throws(() => new IsolationForest().scoreSamples(X, 1, new Float64Array(1)), /not fitted/);
   });
 });
+
+describe("rows with missing values", () => {
+  it("score NaN (no score) instead of walking the trees with NaN comparisons", () => {
+    const rows = 200;
+    const X = new Float64Array(rows * 2);
+    for (let i = 0; i < X.length; i++) X[i] = Math.sin(i * 12.9898) * 10;
+    const forest = new IsolationForest({ nEstimators: 20, seed: 1 }).fit(X, rows, 2);
+    const probe = Float64Array.from([1, 2, Number.NaN, 2, 1, Number.POSITIVE_INFINITY, 3, 4]);
+    const out = new Float64Array(4);
+    forest.anomalyScores(probe, 4, out);
+    assert.ok(Number.isFinite(out[0]) && Number.isFinite(out[3]));
+    assert.ok(Number.isNaN(out[1]) && Number.isNaN(out[2]));
+    const samples = new Float64Array(4);
+    forest.scoreSamples(probe, 4, samples);
+    assert.ok(Number.isNaN(samples[1]));
+    assert.equal(samples[0], -(out[0] as number));
+  });
+});

@@ -409,6 +409,18 @@ function checkOut(out: { length: number }, n: number, what: string): void {
   if (out.length < n) throw new RangeError(`${what}: out has room for ${out.length} rows, ${n} needed`);
 }
 
+/**
+ * A row with a NaN or infinite value has no meaningful path (every comparison with NaN is false, so it
+ * would silently walk left): its score becomes NaN, which callers must treat as "no score".
+ */
+function markNonFinite(X: Float64Array, n: number, width: number, out: Float64Array): void {
+  for (let i = 0, b = 0; i < n; i++, b += width) {
+    let sum = 0;
+    for (let j = 0; j < width; j++) sum += (X[b + j] as number) * 0;
+    if (sum !== 0) out[i] = Number.NaN; // x · 0 is NaN exactly when x is NaN or ±Infinity
+  }
+}
+
 export class IsolationForest {
   readonly params: Hyperparameters;
   private learned: ForestState | undefined;
@@ -686,9 +698,11 @@ export class IsolationForest {
     if (den === 0) {
       // ψ = 1: scikit-learn defines the normalised depth as 1.
       out.fill(0.5, 0, n);
+      markNonFinite(X, n, width, out);
       return;
     }
     for (let i = 0; i < n; i++) out[i] = 2 ** -((out[i] as number) / den);
+    markNonFinite(X, n, width, out);
   }
 
   /** scikit-learn's decision_function: scoreSamples − offset; negative = outlier. */

@@ -190,6 +190,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     withFactors: boolean,
     rows: Float64Array,
     at: number,
+    score: number,
   ): Record<string, unknown> {
     const rules = opts.rules.current.compiled.rules;
     const hits: RuleHit[] = [];
@@ -201,7 +202,9 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       points: { score: v.scorePoints[i], rules: v.rulePoints[i], total: v.points[i] },
       hits,
     };
-    if (withFactors && scorer.explain !== undefined) {
+    // The model gives no score for a row with a missing or non-finite feature: say so, never guess.
+    if (Number.isNaN(score)) out.model = "no score: a feature value was missing or not finite";
+    else if (withFactors && scorer.explain !== undefined) {
       const ex = scorer.explain(rows.subarray(at, at + scorerWidth));
       out.factors = ex.features.slice(0, EXPLAIN_TOP).map((f) => ({
         feature: f.feature,
@@ -359,7 +362,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         const risk = RISK_LEVELS[verdicts.risk[i] as number] as RiskLevel;
         const decision = DECISIONS[verdicts.decision[i] as number] as Decision;
         const flaggedNow = isFlagged(risk);
-        const explanation = explain(verdicts, i, flaggedNow, scorerRows, i * scorerWidth);
+        const explanation = explain(verdicts, i, flaggedNow, scorerRows, i * scorerWidth, score);
         const featureMap: Record<string, number> = {};
         for (let j = 0; j < WIDTH; j++)
           featureMap[FEATURE_NAMES[j] as string] = features[fr * WIDTH + j] as number;
