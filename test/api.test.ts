@@ -3,7 +3,9 @@
 // model registry, security headers, CORS, rate limiting, and 4xx (never 5xx) on bad input.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { Registry } from "prom-client";
 import { buildApi } from "../src/api/server.ts";
+import { defaultRuleSet } from "../src/decide/defaults.ts";
 import { createModelRegistry, createPgStore, type PgStore } from "../src/io/pg/index.ts";
 import { createLogger } from "../src/observe/logger.ts";
 import type { ScoredRow } from "../src/pipeline/ports.ts";
@@ -387,6 +389,65 @@ describe("API", () => {
     );
   });
 
+  it("stores rule sets with path-named errors, activates them for admins, and edits lists for analysts", async () => {
+    const good = { ...defaultRuleSet(), version: "api-rules-1" };
+    const stored = await call("/api/rule-sets", { key: "admin", method: "POST", body: good });
+    assert.equal(stored.status, 201, JSON.stringify(stored.body));
+    assert.equal((stored.body as { status: string }).status, "candidate");
+    assert.equal((await call("/api/rule-sets", { key: "analyst", method: "POST", body: good })).status, 403);
+    const bad = await call("/api/rule-sets", {
+      key: "admin",
+      method: "POST",
+      body: {
+        ...good,
+        version: "api-rules-bad",
+        rules: [{ ...good.rules[3], when: { field: "amnt", op: ">", value: 1 } }],
+      },
+    });
+    assert.equal(bad.status, 400);
+    const issues = (bad.body as { issues: { path: string; message: string }[] }).issues;
+    assert.equal(issues[0]?.path, "rules[0].when.field");
+    assert.match(issues[0]?.message ?? "", /amnt/);
+    const clash = await call("/api/rule-sets", {
+      key: "admin",
+      method: "POST",
+      body: { ...good, description: "other" },
+    });
+    assert.equal(clash.status, 409);
+    const act = await call("/api/rule-sets/api-rules-1/activate", { key: "admin", method: "POST" });
+    assert.deepEqual(act.body, { active: "api-rules-1", previous: null });
+    const listed = (await call("/api/rule-sets", { key: "viewer" })).body as {
+      version: string;
+      status: string;
+    }[];
+    assert.equal(listed.find((r) => r.version === "api-rules-1")?.status, "active");
+    assert.equal((await call("/api/rule-sets/api-rules-1", { key: "viewer" })).status, 200);
+    assert.equal((await call("/api/rule-sets/nope/activate", { key: "admin", method: "POST" })).status, 404);
+
+    const added = await call("/api/lists/blocked_users", {
+      key: "analyst",
+      method: "POST",
+      body: { values: ["u-1", "u-2"], note: "chargebacks" },
+    });
+    assert.deepEqual(added.body, { added: 2 });
+    assert.equal(
+      (await call("/api/lists/blocked_users", { key: "viewer", method: "POST", body: { values: ["x"] } }))
+        .status,
+      403,
+    );
+    assert.deepEqual((await call("/api/lists", { key: "viewer" })).body, { blocked_users: ["u-1", "u-2"] });
+    const removed = await call("/api/lists/blocked_users", {
+      key: "analyst",
+      method: "DELETE",
+      body: { values: ["u-1"] },
+    });
+    assert.deepEqual(removed.body, { removed: 1 });
+    assert.equal(
+      (await call("/api/lists/Bad-Name", { key: "analyst", method: "POST", body: { values: ["x"] } })).status,
+      400,
+    );
+  });
+
   it("sends security headers, CORS only to configured origins, and OpenAPI docs", async () => {
     const r = await call("/api/alerts", { key: "viewer", headers: { origin: "https://bank.example" } });
     assert.equal(r.headers.get("x-content-type-options"), "nosniff");
@@ -407,7 +468,15 @@ describe("API", () => {
   });
 
   it("rate-limits per key with 429", async () => {
-    const limited = await buildApi({ db: store.db, keys, corsOrigins: [], rateLimitPerMinute: 5, logger });
+    const registry = new Registry();
+    const limited = await buildApi({
+      db: store.db,
+      keys,
+      corsOrigins: [],
+      rateLimitPerMinute: 5,
+      logger,
+      metrics: registry,
+    });
     const url = await limited.listen({ port: 0, host: "127.0.0.1" });
     try {
       const statuses: number[] = [];
@@ -422,6 +491,15 @@ describe("API", () => {
       });
       assert.equal(other.status, 200, "another key has its own budget");
       assert.equal((await fetch(`${url}/healthz`)).status, 200, "health is never limited");
+      const exposed = await (await fetch(`${url}/metrics`)).text();
+      assert.match(
+        exposed,
+        /^fraudstream_api_requests_total\{method="GET",route="\/api\/alerts",status="429"\} 2$/m,
+      );
+      assert.match(
+        exposed,
+        /^fraudstream_api_request_duration_seconds_count\{method="GET",route="\/api\/alerts"\} 8$/m,
+      );
     } finally {
       await limited.close();
     }

@@ -2,6 +2,7 @@
 import type { AlertStore } from "../io/pg/alerts.ts";
 import type { Db } from "../io/pg/db.ts";
 import type { ModelRegistry } from "../io/pg/models.ts";
+import type { RuleSetRegistry } from "../io/pg/rule-sets.ts";
 import type { StatsStore } from "../io/pg/stats.ts";
 import type { TransactionStore } from "../io/pg/transactions.ts";
 import type { Authenticator } from "./auth.ts";
@@ -14,5 +15,6 @@ export interface ApiContext {
   transactions: TransactionStore;
   stats: StatsStore;
   models: ModelRegistry;
+  ruleSets: RuleSetRegistry;
   feed: AlertFeed;
 }

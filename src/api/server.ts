@@ -19,10 +19,11 @@ import {
   type ZodTypeProvider,
 } from "fastify-type-provider-zod";
 import type { Logger } from "pino";
-import type { Registry } from "prom-client";
+import { Counter, Histogram, type Registry } from "prom-client";
 import { createAlertStore } from "../io/pg/alerts.ts";
 import type { Db } from "../io/pg/db.ts";
 import { createModelRegistry } from "../io/pg/models.ts";
+import { createRuleSetRegistry } from "../io/pg/rule-sets.ts";
 import { createStatsStore } from "../io/pg/stats.ts";
 import { createTransactionStore } from "../io/pg/transactions.ts";
 import { type ApiKey, Authenticator } from "./auth.ts";
@@ -30,6 +31,7 @@ import type { ApiContext } from "./context.ts";
 import { AlertFeed } from "./live.ts";
 import { alertRoutes } from "./routes/alerts.ts";
 import { modelRoutes } from "./routes/models.ts";
+import { ruleRoutes } from "./routes/rules.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { HealthSchema } from "./schemas.ts";
 
@@ -127,6 +129,7 @@ export async function buildApi(opts: ApiOptions) {
     transactions: createTransactionStore(opts.db),
     stats: createStatsStore(opts.db),
     models: createModelRegistry(opts.db),
+    ruleSets: createRuleSetRegistry(opts.db),
     feed,
   };
 
@@ -156,6 +159,28 @@ export async function buildApi(opts: ApiOptions) {
     },
   );
   const metrics = opts.metrics;
+  if (metrics !== undefined) {
+    // Per route pattern (never the raw URL: ids would make unbounded label sets) and status code.
+    const requests = new Counter({
+      name: "fraudstream_api_requests_total",
+      help: "HTTP requests answered by the API, by method, route pattern and status code.",
+      labelNames: ["method", "route", "status"],
+      registers: [metrics],
+    });
+    const duration = new Histogram({
+      name: "fraudstream_api_request_duration_seconds",
+      help: "Time to answer an HTTP request, by method and route pattern (SSE streams excluded).",
+      labelNames: ["method", "route"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [metrics],
+    });
+    app.addHook("onResponse", async (req, reply) => {
+      const route = req.routeOptions.url ?? "unmatched";
+      requests.inc({ method: req.method, route, status: String(reply.statusCode) });
+      if (route !== "/api/alerts/stream")
+        duration.observe({ method: req.method, route }, reply.elapsedTime / 1000);
+    });
+  }
   if (metrics !== undefined)
     app.get("/metrics", { schema: { hide: true } }, async (_req, reply) =>
       reply.header("content-type", metrics.contentType).send(await metrics.metrics()),
@@ -164,6 +189,7 @@ export async function buildApi(opts: ApiOptions) {
   await app.register(alertRoutes, ctx);
   await app.register(statsRoutes, ctx);
   await app.register(modelRoutes, ctx);
+  await app.register(ruleRoutes, ctx);
 
   const webDir = opts.webDir ?? DEFAULT_WEB_DIR;
   if (existsSync(webDir)) await app.register(fastifyStatic, { root: webDir, prefix: "/" });
