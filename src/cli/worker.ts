@@ -16,10 +16,13 @@ import {
   createRuleSetRegistry,
   isTransientDbError,
 } from "../io/pg/index.ts";
+import { createOutbox } from "../io/pg/outbox.ts";
+import { postJson } from "../io/webhook/index.ts";
 import { createProvisionalScorer } from "../model/provisional-scorer.ts";
 import { servingScorer } from "../model/serving.ts";
 import { createLogger } from "../observe/logger.ts";
 import { createPipelineMetrics, serveMetrics } from "../observe/metrics.ts";
+import { startNotifier } from "../pipeline/notifier.ts";
 import { createModelReloader, createReloader } from "../pipeline/reload.ts";
 import { retryTransient } from "../pipeline/retry.ts";
 import { runWorker } from "../pipeline/worker.ts";
@@ -92,6 +95,20 @@ export function registerWorker(program: Command): void {
           versions();
           scorer.start();
           rules.start();
+          // Alerts to the webhook from the alerts table (an outbox), beside the stream, never in its way.
+          const notifier =
+            config.webhookUrl === undefined
+              ? undefined
+              : startNotifier({
+                  outbox: createOutbox(store.db),
+                  post: (payload) => postJson(config.webhookUrl as string, payload, config.webhookTimeoutMs),
+                  risks: config.webhookRisks,
+                  pollMs: 500,
+                  retryBaseMs: 1000,
+                  maxRetryMs: 60_000,
+                  logger,
+                  onResult: (r) => metrics.observeNotification(r),
+                });
           const sink = await createKafkaSink({ brokers, clientId });
           try {
             await runWorker(
@@ -132,6 +149,7 @@ export function registerWorker(program: Command): void {
           } finally {
             scorer.stop();
             rules.stop();
+            await notifier?.stop();
             await sink.close();
           }
         } finally {

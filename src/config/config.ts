@@ -199,6 +199,32 @@ export const SETTINGS = {
     1200,
     "Requests per minute one API key (or address, without a key) may make before 429.",
   ),
+  webhookUrl: setting(
+    "FRAUDSTREAM_WEBHOOK_URL",
+    z.url({ protocol: /^https?$/ }).optional(),
+    undefined,
+    "Webhook (e.g. a Slack incoming webhook) that receives alerts as JSON; unset: no notifications.",
+  ),
+  webhookRisks: setting(
+    "FRAUDSTREAM_WEBHOOK_RISKS",
+    z
+      .string()
+      .transform((s) =>
+        s
+          .split(",")
+          .map((r) => r.trim())
+          .filter((r) => r.length > 0),
+      )
+      .pipe(z.array(z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"])).min(1)),
+    "CRITICAL",
+    "Risk levels whose alerts are posted to the webhook (comma-separated).",
+  ),
+  webhookTimeoutMs: setting(
+    "FRAUDSTREAM_WEBHOOK_TIMEOUT_MS",
+    positiveInt,
+    5000,
+    "Longest wait for the webhook's answer before the post counts as failed and is retried (ms).",
+  ),
   reloadMs: setting(
     "FRAUDSTREAM_RELOAD_MS",
     positiveInt,

@@ -25,6 +25,8 @@ export interface PipelineMetrics {
    * longer owns disappear, so that summing over workers counts each partition once.
    */
   setLags(topic: string, lags: ReadonlyMap<number, number>): void;
+  /** Counts one webhook notification attempt: sent, or failed (it will be retried). */
+  observeNotification(result: "sent" | "failed"): void;
 }
 
 /** Latency buckets in seconds: 1 ms … 30 s, dense where the p99 target (150 ms) lies. */
@@ -97,6 +99,12 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
     labelNames: ["operation"] as const,
     registers: [registry],
   });
+  const notifications = new Counter({
+    name: "fraudstream_notifications_total",
+    help: "Webhook notifications of alerts: sent, or failed (each failure is retried with backoff).",
+    labelNames: ["result"],
+    registers: [registry],
+  });
   const errors = new Counter({
     name: "fraudstream_errors_total",
     help: "Failed database or broker operations the worker retried, by operation and error code (SQLSTATE, errno or error name).",
@@ -136,6 +144,9 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
       const now = Date.now();
       for (const t of s.producedAt) latency.observe(Math.max(0, now - t) / 1000);
       lastBatch.set(now / 1000);
+    },
+    observeNotification(result) {
+      notifications.inc({ result });
     },
     observeRetry(what, err) {
       retries.inc({ operation: what });

@@ -15,11 +15,14 @@ import { servingScorer } from "../../model/serving.ts";
 import type { Logger } from "../../observe/logger.ts";
 import { createPipelineMetrics } from "../../observe/metrics.ts";
 import { trainStarterModel } from "../../offline/starter.ts";
+import { startNotifier } from "../../pipeline/notifier.ts";
 import type { OutboundMessage } from "../../pipeline/ports.ts";
 import { createModelReloader, createReloader } from "../../pipeline/reload.ts";
 import { runWorker } from "../../pipeline/worker.ts";
 import { createSimulator } from "../../simulate/index.ts";
 import { createModelRegistry, createPgliteStore, createRuleSetRegistry } from "../pg/index.ts";
+import { createOutbox } from "../pg/outbox.ts";
+import { postJson } from "../webhook/index.ts";
 import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "./log.ts";
 
 export interface DemoOptions {
@@ -105,6 +108,19 @@ export async function runDemo(
   await Promise.all([scorer.refresh(), rules.refresh()]);
   scorer.start();
   rules.start();
+  const notifier =
+    config.webhookUrl === undefined
+      ? undefined
+      : startNotifier({
+          outbox: createOutbox(store.db),
+          post: (payload) => postJson(config.webhookUrl as string, payload, config.webhookTimeoutMs),
+          risks: config.webhookRisks,
+          pollMs: 500,
+          retryBaseMs: 1000,
+          maxRetryMs: 60_000,
+          logger: logger.child({ component: "notifier" }),
+          onResult: (r) => metrics.observeNotification(r),
+        });
 
   // The API and dashboard over the same PGlite database; the worker's metrics on its /metrics.
   let api: Awaited<ReturnType<typeof buildApi>> | undefined;
@@ -193,6 +209,7 @@ export async function runDemo(
   await worker;
   scorer.stop();
   rules.stop();
+  await notifier?.stop();
   await api?.close();
 
   const counts = await store.db.query<{ scored: string; alerts: string; dead_letters: string }>(

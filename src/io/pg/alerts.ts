@@ -42,7 +42,8 @@ export interface AlertFilter {
   limit: number;
 }
 
-interface AlertRow {
+/** An alerts row as selected with `alertColumns`. */
+export interface AlertRow {
   seq: string;
   transaction_id: string;
   event_time: Date | string;
@@ -67,13 +68,13 @@ interface AlertRow {
   created_at: Date | string;
 }
 
-const COLUMNS = `seq::text AS seq, transaction_id, event_time, user_id, amount::text AS amount, currency, country,
+export const alertColumns = `seq::text AS seq, transaction_id, event_time, user_id, amount::text AS amount, currency, country,
   merchant_category, score, risk, decision, explanation, model_version, rule_set_version, is_fraud, fraud_type,
   status, assignee, reviewed_by, reviewed_at, note, created_at`;
 
 const iso = (v: Date | string): string => new Date(v).toISOString();
 
-function toAlert(r: AlertRow): Alert {
+export function toAlert(r: AlertRow): Alert {
   return {
     seq: Number(r.seq),
     transactionId: r.transaction_id,
@@ -121,7 +122,7 @@ export function createAlertStore(db: Db): AlertStore {
   return {
     async list(f) {
       const r = await db.query<AlertRow>(
-        `SELECT ${COLUMNS} FROM alerts
+        `SELECT ${alertColumns} FROM alerts
           WHERE ($1::text IS NULL OR user_id = $1)
             AND ($2::text[] IS NULL OR risk = ANY($2::text[]))
             AND ($3::text IS NULL OR status = $3)
@@ -145,13 +146,15 @@ export function createAlertStore(db: Db): AlertStore {
       return { items, nextCursor: r.rows.length > f.limit && last !== undefined ? last.seq : null };
     },
     async get(id) {
-      const r = await db.query<AlertRow>(`SELECT ${COLUMNS} FROM alerts WHERE transaction_id = $1`, [id]);
+      const r = await db.query<AlertRow>(`SELECT ${alertColumns} FROM alerts WHERE transaction_id = $1`, [
+        id,
+      ]);
       const row = r.rows[0];
       return row === undefined ? null : toAlert(row);
     },
     async since(after, limit) {
       const r = await db.query<AlertRow>(
-        `SELECT ${COLUMNS} FROM alerts WHERE seq > $1::bigint ORDER BY alerts.seq LIMIT $2::int4`,
+        `SELECT ${alertColumns} FROM alerts WHERE seq > $1::bigint ORDER BY alerts.seq LIMIT $2::int4`,
         [String(after), String(limit)],
       );
       return r.rows.map(toAlert);
@@ -160,7 +163,7 @@ export function createAlertStore(db: Db): AlertStore {
       return db.transaction(async (tx) => {
         const r = await tx.query<AlertRow>(
           `UPDATE alerts SET status = $2, reviewed_by = $3, reviewed_at = now(), note = $4
-            WHERE transaction_id = $1 RETURNING ${COLUMNS}`,
+            WHERE transaction_id = $1 RETURNING ${alertColumns}`,
           [id, label, by, note],
         );
         const row = r.rows[0];
@@ -174,7 +177,7 @@ export function createAlertStore(db: Db): AlertStore {
     },
     async assign(id, assignee) {
       const r = await db.query<AlertRow>(
-        `UPDATE alerts SET assignee = $2 WHERE transaction_id = $1 RETURNING ${COLUMNS}`,
+        `UPDATE alerts SET assignee = $2 WHERE transaction_id = $1 RETURNING ${alertColumns}`,
         [id, assignee],
       );
       const row = r.rows[0];

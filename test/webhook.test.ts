@@ -1,0 +1,152 @@
+// Webhook notifications against a local HTTP receiver, on the real PostgreSQL: each CRITICAL alert is
+// delivered once (also with two notifiers sharing the outbox), a failing receiver gets retries, and
+// the stream does not wait for a receiver that is down.
+import assert from "node:assert/strict";
+import { createServer, type Server } from "node:http";
+import { after, before, describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { loadConfig } from "../src/config/config.ts";
+import { compileRuleSet } from "../src/decide/compile.ts";
+import { defaultRuleSet } from "../src/decide/defaults.ts";
+import { servedRules } from "../src/decide/serving.ts";
+import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "../src/io/embedded/log.ts";
+import { createPgStore, type PgStore } from "../src/io/pg/index.ts";
+import { createOutbox } from "../src/io/pg/outbox.ts";
+import { postJson } from "../src/io/webhook/index.ts";
+import { createProvisionalScorer } from "../src/model/provisional-scorer.ts";
+import { fixedScorer } from "../src/model/scorer.ts";
+import { createLogger } from "../src/observe/logger.ts";
+import { startNotifier } from "../src/pipeline/notifier.ts";
+import { runWorker } from "../src/pipeline/worker.ts";
+import { makeRecords } from "./helpers/events.ts";
+import { createTestDatabase } from "./helpers/pg.ts";
+
+const config = loadConfig({});
+const logger = createLogger("silent", "test");
+const BLOCKED = "u-0007"; // a user of makeRecords' events: every payment of theirs is CRITICAL by rule
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let store: PgStore;
+before(async () => {
+  db = await createTestDatabase();
+  store = await createPgStore({ url: db.url });
+  await store.migrate();
+});
+after(async () => {
+  await store?.close();
+  await db?.drop();
+});
+
+/** A receiver that answers 500 to the first `failFirst` posts, and counts deliveries per transaction. */
+async function receiver(failFirst: number) {
+  const received = new Map<string, number>();
+  let posts = 0;
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on("end", () => {
+      posts++;
+      if (posts <= failFirst) {
+        res.writeHead(500).end("busy");
+        return;
+      }
+      const msg = JSON.parse(body) as { text: string; alert: { transactionId: string } };
+      assert.match(msg.text, /^CRITICAL BLOCK: /, "a Slack-compatible text line");
+      received.set(msg.alert.transactionId, (received.get(msg.alert.transactionId) ?? 0) + 1);
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    posts: () => posts,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("webhook notifications", () => {
+  it("deliver each CRITICAL alert once, retry a failing receiver, and never hold the stream up", async () => {
+    const log = new InProcessLog(4);
+    const topic = config.topicRaw;
+    for (const t of [topic, config.topicDlq, config.topicAnomalies]) log.createTopic(t);
+    const records = makeRecords(6000, 0, "hook");
+    await createEmbeddedSink(log).send(records.map((r) => ({ topic, key: r.key, value: r.value })));
+    const critical = records.filter((r) => r.key === BLOCKED).map((r) => r.transactionId);
+    assert.ok(critical.length > 3);
+
+    // The receiver is down (a closed port) while the stream runs.
+    const down = await receiver(0);
+    await down.close();
+    const results = { sent: 0, failed: 0 };
+    const notifierOpts = (url: string) => ({
+      outbox: createOutbox(store.db),
+      post: (payload: unknown) => postJson(url, payload, 2000),
+      risks: ["CRITICAL"],
+      pollMs: 50,
+      retryBaseMs: 100,
+      maxRetryMs: 400,
+      logger,
+      onResult: (r: "sent" | "failed") => {
+        results[r]++;
+      },
+    });
+    const failing = startNotifier(notifierOpts(down.url));
+    const stop = new AbortController();
+    const rules = compileRuleSet(defaultRuleSet()).withLists({ blocked_users: [BLOCKED] });
+    const worker = runWorker(
+      {
+        group: "hook",
+        topic,
+        dlqTopic: config.topicDlq,
+        anomaliesTopic: config.topicAnomalies,
+        allowedLatenessMs: config.allowedLatenessMs,
+        stateTtlMs: config.stateTtlMs,
+        maxEventBytes: config.maxEventBytes,
+        dbRetryMaxMs: 100,
+        openSource: (listener) =>
+          createEmbeddedSource(log, { group: "hook", topic, maxRecords: 500, maxWaitMs: 10, listener }),
+        sink: createEmbeddedSink(log),
+        store,
+        scorer: fixedScorer(createProvisionalScorer()),
+        rules: { current: servedRules(rules) },
+        isTransientError: () => false,
+        isTransientSinkError: () => false,
+        logger,
+      },
+      stop.signal,
+    );
+    const deadline = Date.now() + 60_000;
+    while (log.lag("hook", topic) > 0n && Date.now() < deadline) await sleep(20);
+    assert.equal(log.lag("hook", topic), 0n, "the stream drained while every notification failed");
+    stop.abort();
+    assert.equal((await worker).scored, records.length);
+    assert.ok(results.failed > 0, "posts to the closed port failed");
+    assert.equal(results.sent, 0);
+    await failing.stop();
+
+    // The receiver comes up, failing its first 3 posts; two notifiers share the outbox.
+    const up = await receiver(3);
+    try {
+      const a = startNotifier(notifierOpts(up.url));
+      const b = startNotifier(notifierOpts(up.url));
+      const until = Date.now() + 30_000;
+      while (up.received.size < critical.length && Date.now() < until) await sleep(50);
+      await sleep(500); // a duplicate would arrive now
+      await Promise.all([a.stop(), b.stop()]);
+      assert.deepEqual(new Set(up.received.keys()), new Set(critical), "every CRITICAL alert, nothing else");
+      for (const [id, n] of up.received) assert.equal(n, 1, `${id} delivered ${n} times`);
+      assert.equal(up.posts(), critical.length + 3, "the 3 refused posts were retried");
+      const pending = await store.db.query<{ n: string }>(
+        "SELECT count(*)::text AS n FROM alerts WHERE risk = 'CRITICAL' AND notified_at IS NULL",
+      );
+      assert.equal(pending.rows[0]?.n, "0");
+    } finally {
+      await up.close();
+    }
+  });
+});
