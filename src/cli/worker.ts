@@ -1,30 +1,16 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/config.ts";
-import { compileRuleSet } from "../decide/compile.ts";
-import { defaultRuleSet } from "../decide/defaults.ts";
-import { servedRules, servingRules } from "../decide/serving.ts";
-import { FEATURE_SET_VERSION } from "../features/registry.ts";
 import {
   createKafkaSink,
   createKafkaSource,
   ensureTopics,
   isTransientKafkaError,
 } from "../io/kafka/index.ts";
-import {
-  createModelRegistry,
-  createPgStore,
-  createRuleSetRegistry,
-  isTransientDbError,
-} from "../io/pg/index.ts";
-import { createOutbox } from "../io/pg/outbox.ts";
-import { postJson } from "../io/webhook/index.ts";
-import { createProvisionalScorer } from "../model/provisional-scorer.ts";
-import { servingScorer } from "../model/serving.ts";
+import { createPgStore, isTransientDbError } from "../io/pg/index.ts";
 import { createLogger } from "../observe/logger.ts";
 import { createPipelineMetrics, serveMetrics } from "../observe/metrics.ts";
-import { startNotifier } from "../pipeline/notifier.ts";
-import { createModelReloader, createReloader } from "../pipeline/reload.ts";
 import { retryTransient } from "../pipeline/retry.ts";
+import { startServing } from "../pipeline/serving.ts";
 import { runWorker } from "../pipeline/worker.ts";
 import { requireServices, shutdownSignal } from "./options.ts";
 
@@ -70,45 +56,7 @@ export function registerWorker(program: Command): void {
             partitions: config.topicPartitions,
             replication: config.topicReplication,
           });
-          // The active model and rule set of the registry, hot-reloaded; while none is active, the
-          // provisional scorer and the default rule set shipped with this build.
-          const versions = () =>
-            metrics.setVersions(scorer.current.version, rules.current.version, FEATURE_SET_VERSION);
-          const scorer = createModelReloader({
-            source: createModelRegistry(store.db),
-            build: (_id, body) => servingScorer(body),
-            fallback: createProvisionalScorer(),
-            intervalMs: config.reloadMs,
-            logger,
-            onSwap: () => versions(),
-          });
-          const rules = createReloader({
-            what: "rule set",
-            source: createRuleSetRegistry(store.db),
-            build: servingRules,
-            fallback: servedRules(compileRuleSet(defaultRuleSet())),
-            intervalMs: config.reloadMs,
-            logger,
-            onSwap: () => versions(),
-          });
-          await Promise.all([scorer.refresh(), rules.refresh()]);
-          versions();
-          scorer.start();
-          rules.start();
-          // Alerts to the webhook from the alerts table (an outbox), beside the stream, never in its way.
-          const notifier =
-            config.webhookUrl === undefined
-              ? undefined
-              : startNotifier({
-                  outbox: createOutbox(store.db),
-                  post: (payload) => postJson(config.webhookUrl as string, payload, config.webhookTimeoutMs),
-                  risks: config.webhookRisks,
-                  pollMs: 500,
-                  retryBaseMs: 1000,
-                  maxRetryMs: 60_000,
-                  logger,
-                  onResult: (r) => metrics.observeNotification(r),
-                });
+          const serving = await startServing({ db: store.db, config, logger, metrics });
           const sink = await createKafkaSink({ brokers, clientId });
           try {
             await runWorker(
@@ -136,8 +84,8 @@ export function registerWorker(program: Command): void {
                   }),
                 sink,
                 store,
-                scorer,
-                rules,
+                scorer: serving.scorer,
+                rules: serving.rules,
                 isTransientError: isTransientDbError,
                 isTransientSinkError: isTransientKafkaError,
                 logger,
@@ -147,9 +95,7 @@ export function registerWorker(program: Command): void {
               signal,
             );
           } finally {
-            scorer.stop();
-            rules.stop();
-            await notifier?.stop();
+            await serving.stop();
             await sink.close();
           }
         } finally {

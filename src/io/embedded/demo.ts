@@ -6,23 +6,17 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildApi } from "../../api/server.ts";
 import type { Config } from "../../config/config.ts";
-import { compileRuleSet } from "../../decide/compile.ts";
 import { defaultRuleSet } from "../../decide/defaults.ts";
-import { servedRules, servingRules } from "../../decide/serving.ts";
 import { FEATURE_SET_VERSION } from "../../features/registry.ts";
-import { createProvisionalScorer } from "../../model/provisional-scorer.ts";
 import { servingScorer } from "../../model/serving.ts";
 import type { Logger } from "../../observe/logger.ts";
 import { createPipelineMetrics } from "../../observe/metrics.ts";
 import { trainStarterModel } from "../../offline/starter.ts";
-import { startNotifier } from "../../pipeline/notifier.ts";
 import type { OutboundMessage } from "../../pipeline/ports.ts";
-import { createModelReloader, createReloader } from "../../pipeline/reload.ts";
+import { startServing } from "../../pipeline/serving.ts";
 import { runWorker } from "../../pipeline/worker.ts";
 import { createSimulator } from "../../simulate/index.ts";
 import { createModelRegistry, createPgliteStore, createRuleSetRegistry } from "../pg/index.ts";
-import { createOutbox } from "../pg/outbox.ts";
-import { postJson } from "../webhook/index.ts";
 import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "./log.ts";
 
 export interface DemoOptions {
@@ -85,42 +79,12 @@ export async function runDemo(
     registeredBy: "demo",
   });
   await registry.promote(starterModel.version, "demo", "starter model trained on simulated traffic");
-  const scorer = createModelReloader({
-    source: registry,
-    build: (_id, body) => servingScorer(body),
-    fallback: createProvisionalScorer(),
-    intervalMs: config.reloadMs,
-    logger: logger.child({ component: "models" }),
-  });
   // The default rule set, activated like any rule set: one activated through the API replaces it.
   const ruleSets = createRuleSetRegistry(store.db);
   const defaults = defaultRuleSet();
   await ruleSets.register(defaults, "demo");
   await ruleSets.activate(defaults.version, "demo");
-  const rules = createReloader({
-    what: "rule set",
-    source: ruleSets,
-    build: servingRules,
-    fallback: servedRules(compileRuleSet(defaults)),
-    intervalMs: config.reloadMs,
-    logger: logger.child({ component: "rules" }),
-  });
-  await Promise.all([scorer.refresh(), rules.refresh()]);
-  scorer.start();
-  rules.start();
-  const notifier =
-    config.webhookUrl === undefined
-      ? undefined
-      : startNotifier({
-          outbox: createOutbox(store.db),
-          post: (payload) => postJson(config.webhookUrl as string, payload, config.webhookTimeoutMs),
-          risks: config.webhookRisks,
-          pollMs: 500,
-          retryBaseMs: 1000,
-          maxRetryMs: 60_000,
-          logger: logger.child({ component: "notifier" }),
-          onResult: (r) => metrics.observeNotification(r),
-        });
+  const serving = await startServing({ db: store.db, config, logger, metrics });
 
   // The API and dashboard over the same PGlite database; the worker's metrics on its /metrics.
   let api: Awaited<ReturnType<typeof buildApi>> | undefined;
@@ -160,8 +124,8 @@ export async function runDemo(
         }),
       sink,
       store,
-      scorer,
-      rules,
+      scorer: serving.scorer,
+      rules: serving.rules,
       isTransientError: () => false,
       isTransientSinkError: () => false,
       logger: logger.child({ component: "worker" }),
@@ -207,9 +171,7 @@ export async function runDemo(
   }
   stopWorker.abort();
   await worker;
-  scorer.stop();
-  rules.stop();
-  await notifier?.stop();
+  await serving.stop();
   await api?.close();
 
   const counts = await store.db.query<{ scored: string; alerts: string; dead_letters: string }>(
