@@ -35,10 +35,23 @@ const BENCHES: Bench[] = [
     what: "feature engine events/s on one core; state bytes per user",
   },
   {
+    name: "decide",
+    script: "bench/decide.ts",
+    args: [],
+    nodeArgs: ["--expose-gc"],
+    what: "rule engine events/s on one core (default, classic, model-only rule sets), 100,000 simulated events",
+  },
+  {
     name: "simulate",
     script: "bench/simulate.ts",
     args: [],
     what: "simulator events/s generated + JSON-serialized, 10,000 users, one core",
+  },
+  {
+    name: "iforest",
+    script: "bench/iforest.ts",
+    args: [],
+    what: "isolation forest fit, scoreSamples rows/s (100k rows, 100 trees, ψ 256) and single-row latency vs scikit-learn",
   },
   {
     name: "pg-write",
@@ -51,6 +64,18 @@ const BENCHES: Bench[] = [
     script: "src/io/pg/bench-write.ts",
     args: ["--pglite"],
     what: "Store.writeBatch rows/s on in-memory PGlite",
+  },
+  {
+    name: "e2e",
+    script: "bench/e2e.ts",
+    args: ["--cpu-prof", ".cache/bench-profiles/e2e"],
+    what: "end to end: simulated events → Kafka → 1 fraudstream worker → PostgreSQL, all on this machine; drain capacity, paced confirmation with flat lag, latency at 1,000 / 3,000 / 10,000 events/s (~10-15 min)",
+  },
+  {
+    name: "baseline",
+    script: "bench/baseline.ts",
+    args: [],
+    what: "the Python per-event baseline (kafka-python, scikit-learn IsolationForest, psycopg2) against 1 fraudstream worker on the same events, broker and database (~3 min)",
   },
 ];
 
