@@ -86,6 +86,9 @@ export async function buildApi(opts: ApiOptions) {
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", "data:"],
         connectSrc: ["'self'"],
+        // Helmet's default would make browsers fetch the dashboard over https even where the API is
+        // served over plain http (a private network, a compose stack): its files would not load.
+        upgradeInsecureRequests: null,
       },
     },
   });

@@ -76,6 +76,7 @@ export async function runDemo(
     featureNames: starterModel.featureNames,
     body: starter,
     params: starterModel.model.params,
+    metrics: (JSON.parse(starter) as { metrics: Record<string, unknown> | null }).metrics,
     registeredBy: "demo",
   });
   await registry.promote(starterModel.version, "demo", "starter model trained on simulated traffic");

@@ -1,0 +1,451 @@
+// Review: the queue of open alerts (newest first, a page at a time) and, for the selected one, everything
+// that explains it (features, model factors, rule hits, the user's recent history) with the label buttons.
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { type Alert, api, describeError, type Label, type TransactionDetail } from "../api.ts";
+import { ErrorNote, Panel, RiskBadge } from "../components/Bits.tsx";
+import { type Explanation, readExplanation } from "../explanation.ts";
+import { dateTime, featureValue, money, num, riskColour, time } from "../format.ts";
+import { useLoad } from "../hooks.ts";
+import { navigate, useShared } from "../shared.ts";
+
+const PAGE = 30;
+
+export function ReviewPage({ selected }: { selected: string | null }) {
+  const [removed, setRemoved] = useState<string | null>(null);
+  const onLabelled = useCallback((a: Alert) => setRemoved(a.transactionId), []);
+  return (
+    <div class={`review-grid ${selected === null ? "" : "has-selection"}`}>
+      <Queue selected={selected} removed={removed} />
+      <div class="detail-col">
+        {selected === null ? (
+          <Panel title="Alert detail" testid="detail-empty">
+            <p class="muted">Select an alert from the queue or the live feed.</p>
+          </Panel>
+        ) : (
+          <Detail id={selected} onLabelled={onLabelled} />
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Queue({ selected, removed }: { selected: string | null; removed: string | null }) {
+  const { stats } = useShared();
+  const [risk, setRisk] = useState("");
+  const [items, setItems] = useState<Alert[]>([]);
+  const [cursor, setCursor] = useState<number | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<string>();
+  const [generation, setGeneration] = useState(0);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the refresh trigger
+  useEffect(() => {
+    const ctrl = new AbortController();
+    setLoading(true);
+    api
+      .alerts({ status: "open", risk, limit: PAGE }, ctrl.signal)
+      .then((page) => {
+        setItems(page.items);
+        setCursor(page.nextCursor);
+        setError(undefined);
+      })
+      .catch((err: unknown) => {
+        if (!ctrl.signal.aborted) setError(describeError(err));
+      })
+      .finally(() => {
+        if (!ctrl.signal.aborted) setLoading(false);
+      });
+    return () => ctrl.abort();
+  }, [risk, generation]);
+
+  useEffect(() => {
+    if (removed !== null) setItems((old) => old.filter((a) => a.transactionId !== removed));
+  }, [removed]);
+
+  const more = async () => {
+    if (cursor === null) return;
+    setLoading(true);
+    try {
+      const page = await api.alerts({ status: "open", risk, limit: PAGE, cursor });
+      setItems((old) => {
+        const have = new Set(old.map((a) => a.transactionId));
+        return [...old, ...page.items.filter((a) => !have.has(a.transactionId))];
+      });
+      setCursor(page.nextCursor);
+      setError(undefined);
+    } catch (err) {
+      setError(describeError(err));
+    } finally {
+      setLoading(false);
+    }
+  };
+
+  return (
+    <Panel
+      title="Review queue"
+      testid="queue"
+      class="queue-panel"
+      actions={
+        <span class="actions">
+          <span class="muted small" data-testid="queue-open">
+            {num(stats.data?.openAlerts)} open
+          </span>
+          <select
+            value={risk}
+            onChange={(e) => setRisk(e.currentTarget.value)}
+            aria-label="Risk filter"
+            data-testid="queue-risk"
+          >
+            <option value="">all risks</option>
+            <option value="CRITICAL">CRITICAL</option>
+            <option value="HIGH">HIGH</option>
+          </select>
+          <button type="button" onClick={() => setGeneration((g) => g + 1)} data-testid="queue-refresh">
+            Refresh
+          </button>
+        </span>
+      }
+    >
+      <ErrorNote message={error} testid="queue-error" />
+      {items.length === 0 && !loading ? <p class="muted">No open alerts.</p> : null}
+      <ul class="queue" data-testid="queue-list">
+        {items.map((a) => (
+          <li key={a.transactionId}>
+            <button
+              type="button"
+              class={`queue-row ${a.transactionId === selected ? "selected" : ""}`}
+              style={{ borderLeftColor: riskColour(a.risk) }}
+              onClick={() => navigate(`#/review/${encodeURIComponent(a.transactionId)}`)}
+              data-testid="queue-row"
+              data-id={a.transactionId}
+            >
+              <RiskBadge risk={a.risk} />
+              <span class="queue-amount">{money(a.amount, a.currency)}</span>
+              <span class="queue-where">
+                {a.userId} · {a.merchantCategory ?? "–"} · {a.country ?? "–"}
+              </span>
+              <span class="queue-time">{time(a.createdAt)}</span>
+            </button>
+          </li>
+        ))}
+      </ul>
+      {cursor === null ? null : (
+        <button type="button" class="more" onClick={more} disabled={loading} data-testid="load-more">
+          {loading ? "Loading…" : "Load more"}
+        </button>
+      )}
+    </Panel>
+  );
+}
+
+function Detail({ id, onLabelled }: { id: string; onLabelled: (a: Alert) => void }) {
+  const detail = useLoad((key, signal) => api.transaction(key, signal), id);
+  const d = detail.data?.transaction.transactionId === id ? detail.data : undefined;
+  if (d === undefined)
+    return (
+      <Panel title="Alert detail" testid="detail">
+        {detail.error === undefined ? <p class="muted">Loading…</p> : <ErrorNote message={detail.error} />}
+      </Panel>
+    );
+  const t = d.transaction;
+  const explanation = readExplanation(t.explanation ?? d.alert?.explanation);
+  return (
+    <div class="stack" data-testid="detail" data-id={t.transactionId}>
+      <Panel title="Alert detail" testid="detail-summary">
+        <div class="summary">
+          <RiskBadge risk={t.risk} />
+          <strong class="summary-amount">{money(t.amount, t.currency)}</strong>
+          <span>score {t.score.toFixed(3)}</span>
+          <span>{t.decision}</span>
+          <span class={`status status-${d.alert?.status ?? "none"}`} data-testid="detail-status">
+            {d.alert === null ? "no alert" : d.alert.status.replace("_", " ")}
+          </span>
+        </div>
+        <dl class="facts">
+          <Fact k="Transaction" v={t.transactionId} />
+          <Fact k="User" v={t.userId} />
+          <Fact k="Event time" v={dateTime(t.eventTime)} />
+          <Fact
+            k="Merchant"
+            v={`${t.merchantCategory ?? "–"}${t.merchantId === null ? "" : ` (${t.merchantId})`}`}
+          />
+          <Fact k="Country / channel" v={`${t.country ?? "–"} / ${t.channel ?? "–"}`} />
+          <Fact k="Device / card" v={`${t.device ?? "–"} / ${t.cardId ?? "–"}`} />
+          <Fact k="Model / rules" v={`${t.modelVersion} / ${t.ruleSetVersion}`} />
+          {t.isFraud === null ? null : (
+            <Fact
+              k="Source label"
+              v={t.isFraud ? `fraud${t.fraudType === null ? "" : ` (${t.fraudType})`}` : "legitimate"}
+            />
+          )}
+          {d.alert?.reviewedBy == null ? null : (
+            <Fact
+              k="Reviewed"
+              v={`${d.alert.reviewedBy} at ${dateTime(d.alert.reviewedAt ?? "")}${d.alert.note ? `: ${d.alert.note}` : ""}`}
+            />
+          )}
+        </dl>
+        {d.alert === null ? null : (
+          <LabelBox
+            id={t.transactionId}
+            status={d.alert.status}
+            onDone={(a) => {
+              detail.set({ ...d, alert: a });
+              detail.reload();
+              onLabelled(a);
+            }}
+          />
+        )}
+      </Panel>
+      <Panel title="Why it was flagged" testid="explanation">
+        <ExplanationView e={explanation} />
+      </Panel>
+      <Panel title="Features" testid="features">
+        <FeatureTable features={t.features} factors={explanation} />
+      </Panel>
+      <Panel title={`${t.userId}: recent history`} testid="history">
+        <History rows={d.history} current={t.transactionId} />
+      </Panel>
+      {d.feedback.length === 0 ? null : (
+        <Panel title="Feedback" testid="feedback">
+          <ul class="plain">
+            {d.feedback.map((f) => (
+              <li key={`${f.at}-${f.by}`}>
+                {dateTime(f.at)} · {f.by}: <strong>{f.label.replace("_", " ")}</strong>
+                {f.note === null ? "" : ` (${f.note})`}
+              </li>
+            ))}
+          </ul>
+        </Panel>
+      )}
+    </div>
+  );
+}
+
+function Fact({ k, v }: { k: string; v: string }) {
+  return (
+    <>
+      <dt>{k}</dt>
+      <dd>{v}</dd>
+    </>
+  );
+}
+
+function LabelBox({ id, status, onDone }: { id: string; status: string; onDone: (a: Alert) => void }) {
+  const { stats, denied, deny } = useShared();
+  const [note, setNote] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string }>();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another alert starts with an empty form
+  useEffect(() => {
+    setNote("");
+    setResult(undefined);
+  }, [id]);
+
+  const send = async (label: Label) => {
+    setBusy(true);
+    try {
+      const a = await api.label(id, label, note);
+      setResult({
+        ok: true,
+        text: `Labelled ${label === "confirmed_fraud" ? "confirmed fraud" : "false positive"}.`,
+      });
+      onDone(a);
+      stats.refresh();
+    } catch (err) {
+      deny("label", err);
+      setResult({ ok: false, text: describeError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const refused = denied.label;
+  return (
+    <div class="label-box" data-testid="label-box">
+      <input
+        type="text"
+        placeholder="Note (optional)"
+        maxLength={2000}
+        value={note}
+        onInput={(e) => setNote(e.currentTarget.value)}
+        disabled={busy || refused !== null}
+        aria-label="Note"
+        data-testid="label-note"
+      />
+      <button
+        type="button"
+        class="danger"
+        disabled={busy || refused !== null}
+        onClick={() => void send("confirmed_fraud")}
+        title={refused ?? "Mark as fraud"}
+        data-testid="label-fraud"
+      >
+        Confirm fraud
+      </button>
+      <button
+        type="button"
+        disabled={busy || refused !== null}
+        onClick={() => void send("false_positive")}
+        title={refused ?? "Mark as a false alarm"}
+        data-testid="label-fp"
+      >
+        False positive
+      </button>
+      {status === "open" ? null : <span class="muted small">Relabelling replaces the current label.</span>}
+      {result === undefined ? null : (
+        <p class={result.ok ? "ok" : "error"} role="status" data-testid="label-result">
+          {result.text}
+        </p>
+      )}
+      {refused === null || result !== undefined ? null : (
+        <p class="error" data-testid="label-denied">
+          This key cannot label alerts: {refused}.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function ExplanationView({ e }: { e: Explanation }) {
+  if (e.factors.length === 0 && e.hits.length === 0 && e.points === null)
+    return (
+      <p class="muted" data-testid="explanation-empty">
+        No explanation was stored with this decision (rows scored before explanations were recorded have
+        none).
+      </p>
+    );
+  const top = e.factors.slice(0, 12);
+  const max = Math.max(1e-9, ...top.map((f) => Math.abs(f.contribution)));
+  return (
+    <div class="explanation">
+      {e.points === null ? null : (
+        <p class="points" data-testid="explanation-points">
+          Points: model {featureValue(e.points.score)} + rules {featureValue(e.points.rules)} ={" "}
+          <strong>{featureValue(e.points.total)}</strong>
+        </p>
+      )}
+      {top.length === 0 ? null : (
+        <>
+          <h3>Model factors</h3>
+          <ul class="factors" data-testid="explanation-factors">
+            {top.map((f) => (
+              <li key={f.feature} data-testid="factor">
+                <span class="factor-name" title={f.feature}>
+                  {f.feature}
+                  <span class="muted"> = {featureValue(f.value)}</span>
+                </span>
+                <span class="factor-track">
+                  <span
+                    class={f.contribution >= 0 ? "factor-pos" : "factor-neg"}
+                    style={{ width: `${(Math.abs(f.contribution) / max) * 50}%` }}
+                  />
+                </span>
+                <span class="factor-value">
+                  {f.contribution >= 0 ? "+" : ""}
+                  {f.contribution.toFixed(3)}
+                </span>
+              </li>
+            ))}
+          </ul>
+          <p class="muted small">
+            Right (red): pushed the score towards anomalous; left (green): towards normal.
+          </p>
+        </>
+      )}
+      {e.hits.length === 0 ? null : (
+        <>
+          <h3>Rule hits</h3>
+          <ul class="hits" data-testid="explanation-hits">
+            {e.hits.map((h) => (
+              <li key={h.id} data-testid="rule-hit">
+                <code>{h.id}</code>
+                <span class="hit-weight">{h.weight === null ? "" : `+${featureValue(h.weight)}`}</span>
+                {h.description === null ? null : <span class="muted"> {h.description}</span>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
+function FeatureTable({
+  features,
+  factors,
+}: {
+  features: Record<string, number | null>;
+  factors: Explanation;
+}) {
+  const contribution = new Map(factors.factors.map((f) => [f.feature, f.contribution]));
+  const names = Object.keys(features).sort();
+  if (names.length === 0) return <p class="muted">No features stored.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="compact" data-testid="features-table">
+        <thead>
+          <tr>
+            <th>Feature</th>
+            <th class="num">Value</th>
+            {contribution.size === 0 ? null : <th class="num">Contribution</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {names.map((n) => {
+            const c = contribution.get(n);
+            return (
+              <tr key={n} data-testid="feature-row">
+                <td>{n}</td>
+                <td class="num">{featureValue(features[n] ?? null)}</td>
+                {contribution.size === 0 ? null : (
+                  <td class="num">{c === undefined ? "" : `${c >= 0 ? "+" : ""}${c.toFixed(3)}`}</td>
+                )}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function History({ rows, current }: { rows: TransactionDetail["history"]; current: string }) {
+  if (rows.length === 0) return <p class="muted">No earlier transactions of this user.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="compact" data-testid="history-table">
+        <thead>
+          <tr>
+            <th>Time</th>
+            <th class="num">Amount</th>
+            <th>Category</th>
+            <th>Country</th>
+            <th>Channel</th>
+            <th class="num">Score</th>
+            <th>Risk</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((h) => (
+            <tr
+              key={h.transactionId}
+              class={h.transactionId === current ? "current" : ""}
+              data-testid="history-row"
+            >
+              <td>{dateTime(h.eventTime)}</td>
+              <td class="num">{money(h.amount, h.currency)}</td>
+              <td>{h.merchantCategory ?? "–"}</td>
+              <td>{h.country ?? "–"}</td>
+              <td>{h.channel ?? "–"}</td>
+              <td class="num">{h.score.toFixed(2)}</td>
+              <td>
+                <span class="dot" style={{ background: riskColour(h.risk) }} />
+                {h.risk}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
