@@ -1,14 +1,13 @@
 // `fraudstream simulate`: synthetic transactions (src/simulate) to a JSONL file, stdout or Kafka.
 // Without --rate, as fast as possible with event time advancing on the simulated clock from --start;
 // with --rate, paced in real time with each event stamped with the wall clock.
-import { createWriteStream, type WriteStream } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { loadConfig } from "../config/config.ts";
 import { parseEventTime } from "../contract/transaction.ts";
 import { createSimulator, SCENARIO_NAMES, type ScenarioName } from "../simulate/index.ts";
 import { type RunResult, runSimulation } from "../simulate/run.ts";
 import { intFlag, numberFlag, shutdownSignal } from "./options.ts";
-import { kafkaOutput, type Output } from "./output.ts";
+import { fileOutput, kafkaOutput, STREAM_BATCH_SIZE, streamOutput } from "./output.ts";
 import { perSecond, printSummary, progressBar } from "./progress.ts";
 
 interface SimulateFlags {
@@ -44,38 +43,6 @@ function mixFlag(value: string): Partial<Record<ScenarioName, number>> {
     mix[name as ScenarioName] = w;
   }
   return mix;
-}
-
-function streamOutput(stream: WriteStream | NodeJS.WriteStream, closeStream: boolean): Output {
-  let failure: Error | undefined;
-  stream.on("error", (err: Error) => {
-    failure = err;
-  });
-  return {
-    async write(lines) {
-      if (failure !== undefined) throw failure;
-      if (!stream.write(`${lines.join("\n")}\n`))
-        await new Promise<void>((resolve, reject) => {
-          const onDrain = () => {
-            stream.off("error", onError);
-            resolve();
-          };
-          const onError = (err: Error) => {
-            stream.off("drain", onDrain);
-            reject(err);
-          };
-          stream.once("drain", onDrain);
-          stream.once("error", onError);
-        });
-    },
-    async close() {
-      if (failure !== undefined) throw failure;
-      if (closeStream)
-        await new Promise<void>((resolve, reject) =>
-          (stream as WriteStream).end((err?: Error | null) => (err ? reject(err) : resolve())),
-        );
-    },
-  };
 }
 
 export function registerSimulate(program: Command): void {
@@ -134,7 +101,7 @@ export function registerSimulate(program: Command): void {
         flags.kafka === true
           ? await kafkaOutput(config, "simulate --kafka", "simulator")
           : flags.out !== undefined
-            ? streamOutput(createWriteStream(flags.out), true)
+            ? fileOutput(flags.out)
             : streamOutput(process.stdout, false);
       const signal = shutdownSignal();
       const bar =
@@ -153,7 +120,7 @@ export function registerSimulate(program: Command): void {
           ...(flags.count === undefined ? {} : { count: flags.count }),
           ...(flags.duration === undefined ? {} : { durationMs: flags.duration * 1000 }),
           ...(flags.rate === undefined ? {} : { rate: flags.rate }),
-          batchSize: flags.kafka === true ? 1000 : 2000,
+          batchSize: flags.kafka === true ? 1000 : STREAM_BATCH_SIZE,
           signal,
           onProgress(produced, elapsedMs) {
             if (bar === undefined) return;

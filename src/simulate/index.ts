@@ -1,22 +1,27 @@
 // Synthetic card transactions: a population with its own habits (population.ts), normal behaviour
 // with a daily rhythm, legitimate travel and occasional large purchases, and labelled fraud scenarios
 // (scenarios.ts) mixed in at a chosen share of events. Deterministic: the same options give the same
-// events, byte for byte. Fast: the per-event path uses its own PRNG and precomputed strings only.
+// events, byte for byte. Fast: the per-event path uses its own PRNG, tables instead of Date and
+// number formatting, and a packed copy of each user's habits (see "Performance" in docs/simulator.md).
 import { z } from "zod";
 import type { Transaction } from "../contract/transaction.ts";
 import { CATEGORIES, CHANNEL_NAMES } from "./catalog.ts";
 import { CITIES, type City } from "./cities.ts";
 import {
   activity,
+  activityAt,
   buildPopulation,
   CITY_OFFSETS,
   type Device,
+  mod24,
   type Population,
   type User,
 } from "./population.ts";
 import { Rng } from "./prng.ts";
+import { renderTransaction, transactionLine } from "./render.ts";
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioContext, type ScenarioName } from "./scenarios.ts";
 
+export { formatTimestamp } from "./render.ts";
 export { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from "./scenarios.ts";
 
 const scenarioNames = SCENARIO_NAMES;
@@ -60,7 +65,16 @@ export interface SimulatorStats {
 export interface Simulator {
   /** The next event (in emission order; event times are non-decreasing but for late arrivals). */
   next(): Transaction;
+  /**
+   * The next event as its JSON line: what JSON.stringify(next()) would give, byte for byte, from the
+   * same stream of events, without building the object (the fast path of `fraudstream simulate`).
+   */
+  nextLine(): EventLine;
   readonly options: SimulatorOptions;
+  /**
+   * The simulated world, to read: the simulator keeps packed copies of the users' habits, so changing
+   * them after creation does not change the events.
+   */
   readonly population: Population;
   stats(): SimulatorStats;
   /**
@@ -69,6 +83,13 @@ export interface Simulator {
    * simulated schedule, which is how far the population's story has advanced.
    */
   clock(): number;
+}
+
+export interface EventLine {
+  /** The event as JSON, no newline. */
+  line: string;
+  userId: string;
+  fraudType: ScenarioName | null;
 }
 
 /** One event before rendering. */
@@ -90,6 +111,17 @@ export interface Draft {
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
+/** Fields of a user's record in the simulator's packed per-user state (see createSimulator). */
+const GAP = 0;
+const TRIP_CITY = 1;
+const TRIP_UNTIL = 2;
+const HOME = 3;
+const PEAK = 4;
+const SPREAD = 5;
+const MU = 6;
+const SIGMA = 7;
+const BIAS = 8;
+const CUM = 11;
 
 class DraftHeap {
   private items: Draft[] = [];
@@ -178,17 +210,13 @@ class ScheduleHeap {
   }
 }
 
-function two(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+/** `x.toString(16).padStart(8, "0")` of a 32-bit unsigned x, from a table instead of a runtime call. */
+function hex8(x: number): string {
+  return `${HEX2[x >>> 24] as string}${HEX2[(x >>> 16) & 255] as string}${HEX2[(x >>> 8) & 255] as string}${HEX2[x & 255] as string}`;
 }
-
-/** RFC 3339 with the local offset of the place: what a terminal or app would report. */
-export function formatTimestamp(t: number, offsetMinutes: number): string {
-  const local = new Date(t + offsetMinutes * 60_000).toISOString().slice(0, 23);
-  const sign = offsetMinutes < 0 ? "-" : "+";
-  const abs = Math.abs(offsetMinutes);
-  return `${local}${sign}${two(Math.floor(abs / 60))}:${two(abs % 60)}`;
-}
+const BASE36: readonly string[] = Array.from({ length: 1296 }, (_, i) => i.toString(36));
+const BASE36_2: readonly string[] = BASE36.map((s) => s.padStart(2, "0"));
 
 export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
   const parsed = SimulatorOptionsSchema.safeParse(input);
@@ -212,34 +240,67 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     return sum + w;
   }, 0);
 
-  // Per-user state: an ongoing trip (city, until) and the mean of the daily rhythm.
-  const tripCity = new Int32Array(users.length).fill(-1);
-  const tripUntil = new Float64Array(users.length);
-  const meanActivity = new Float64Array(users.length);
+  // What the per-event path reads of a user, packed: the users' own objects, arrays and boxed numbers
+  // lie scattered over the heap, and with thousands of users cache misses on them were the main cost.
+  // One record of STRIDE doubles per user: the mean gap between candidate arrivals, an ongoing trip
+  // (city or -1, until), home, daily rhythm, spending, channel bias and cumulative category
+  // preference; regular merchants in a table of their own. Copies: the same doubles as in the User
+  // objects (which stay the simulator's source and the scenarios').
+  const NCAT = CATEGORIES.length;
+  const STRIDE = CUM + NCAT;
+  const hot = new Float64Array(users.length * STRIDE);
+  const MAX_REGULARS = 3;
+  const regularIds = new Int32Array(users.length * NCAT * MAX_REGULARS);
+  const regularCount = new Uint8Array(users.length * NCAT);
   users.forEach((u, i) => {
+    const b = i * STRIDE;
+    // Mean gap between candidates, ms: the Poisson rate at full activity, which thinning by the daily
+    // rhythm brings down to the user's mean (the same division as per call before, done once).
     let s = 0;
     for (let h = 0; h < 24; h += 0.25) s += activity(u, h);
-    meanActivity[i] = s / 96;
+    const maxRate = u.perDay / DAY / (s / 96); // per ms
+    hot[b + GAP] = 1 / maxRate;
+    hot[b + TRIP_CITY] = -1;
+    hot[b + HOME] = u.home;
+    hot[b + PEAK] = u.peakHour;
+    hot[b + SPREAD] = u.spreadHours;
+    hot[b + MU] = u.mu;
+    hot[b + SIGMA] = u.sigma;
+    hot.set(u.channelBias, b + BIAS);
+    hot.set(u.categoryCum, b + CUM);
+    u.regulars.forEach((list, k) => {
+      if (list.length > MAX_REGULARS) throw new Error(`user ${u.id}: more than ${MAX_REGULARS} regulars`);
+      regularCount[i * NCAT + k] = list.length;
+      regularIds.set(list, (i * NCAT + k) * MAX_REGULARS);
+    });
   });
+  /** A regular merchant of user i in category k (same draw as rng.pick on the list). */
+  const pickRegular = (i: number, k: number): number =>
+    regularIds[
+      (i * NCAT + k) * MAX_REGULARS + Math.floor(rng.float() * (regularCount[i * NCAT + k] as number))
+    ] as number;
 
   const locationOf = (u: User, t: number): number => {
-    const i = u.index;
-    if ((tripCity[i] as number) >= 0 && t < (tripUntil[i] as number)) return tripCity[i] as number;
-    return u.home;
+    const b = u.index * STRIDE;
+    const trip = hot[b + TRIP_CITY] as number;
+    return trip >= 0 && t < (hot[b + TRIP_UNTIL] as number) ? trip : (hot[b + HOME] as number);
   };
 
   const localHour = (t: number, city: number): number => {
-    const h = ((t + (CITY_OFFSETS[city] as number) * 60_000) / HOUR) % 24;
+    const h = mod24((t + (CITY_OFFSETS[city] as number) * 60_000) / HOUR);
     return h < 0 ? h + 24 : h;
   };
 
   /** Next normal transaction of `u` after `t`: a Poisson process thinned by the daily rhythm. */
   const nextArrival = (u: User, t: number): number => {
-    const maxRate = u.perDay / DAY / (meanActivity[u.index] as number); // per ms at full activity
+    const b = u.index * STRIDE;
+    const gap = hot[b + GAP] as number;
+    const peak = hot[b + PEAK] as number;
+    const spread = hot[b + SPREAD] as number;
     let next = t;
     for (let k = 0; k < 1000; k++) {
-      next += rng.exponential(1 / maxRate);
-      if (rng.float() < activity(u, localHour(next, locationOf(u, next)))) return next;
+      next += rng.exponential(gap);
+      if (rng.float() < activityAt(peak, spread, localHour(next, locationOf(u, next)))) return next;
     }
     return next;
   };
@@ -264,34 +325,42 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
   /** A normal transaction of `u` at `t`. */
   const normalDraft = (u: User, t: number): Draft => {
     const i = u.index;
+    const b = i * STRIDE;
     // Legitimate travel: now and then the user flies somewhere and pays there for a few days.
-    if ((tripCity[i] as number) < 0 || t >= (tripUntil[i] as number)) {
-      tripCity[i] = -1;
+    if ((hot[b + TRIP_CITY] as number) < 0 || t >= (hot[b + TRIP_UNTIL] as number)) {
+      hot[b + TRIP_CITY] = -1;
       if (rng.chance(0.004)) {
         let dest = u.home;
         for (let k = 0; k < 20 && (CITIES[dest] as City).country === u.country; k++)
           dest = ctx.rng.int(0, CITIES.length - 1);
         if (dest !== u.home) {
-          tripCity[i] = dest;
-          tripUntil[i] = t + rng.range(2, 10) * DAY;
+          hot[b + TRIP_CITY] = dest;
+          hot[b + TRIP_UNTIL] = t + rng.range(2, 10) * DAY;
         }
       }
     }
     const city = locationOf(u, t);
-    const traveling = city !== u.home;
-    let category = rng.weighted(u.categoryCum);
+    const traveling = city !== hot[b + HOME];
+    let category = rng.weightedAt(hot, b + CUM, NCAT);
     if (traveling && rng.chance(0.15)) category = rng.chance(0.5) ? 10 : 1; // hotels, restaurants
     const cat = CATEGORIES[category] as (typeof CATEGORIES)[number];
+    // The category's channel weights times the user's bias, summed in index order as the draw
+    // always did (same doubles, same channel), without an array per event.
     const w = cat.channels;
-    const [bp, bo, bm] = u.channelBias;
-    const channelWeights = [w[0] * bp, w[1] * bo, w[2] * bm, w[3], w[4]];
-    let acc = 0;
-    const total = channelWeights.reduce((a, b) => a + b, 0);
-    const x = rng.float() * total;
+    const c0 = w[0] * (hot[b + BIAS] as number);
+    const c1 = w[1] * (hot[b + BIAS + 1] as number);
+    const c2 = w[2] * (hot[b + BIAS + 2] as number);
+    const x = rng.float() * (c0 + c1 + c2 + w[3] + w[4]);
+    let acc = c0;
     let ch = 0;
-    for (; ch < 4; ch++) {
-      acc += channelWeights[ch] as number;
-      if (x < acc) break;
+    if (!(x < acc)) {
+      acc += c1;
+      ch = 1;
+      if (!(x < acc)) {
+        acc += c2;
+        ch = 2;
+        if (!(x < acc)) ch = x < acc + w[3] ? 3 : 4;
+      }
     }
     const channel = CHANNEL_NAMES[ch] as Draft["channel"];
     const cardPresent = channel === "pos" || channel === "atm";
@@ -299,18 +368,21 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     const localPool = population.local[city]?.[category] ?? [];
     if (cardPresent && localPool.length > 0) {
       merchant =
-        traveling || rng.chance(0.2) ? rng.pick(localPool) : rng.pick(u.regulars[category] ?? localPool);
+        traveling || rng.chance(0.2)
+          ? rng.pick(localPool)
+          : regularCount[i * NCAT + category] === 0
+            ? rng.pick(u.regulars[category] ?? localPool)
+            : pickRegular(i, category);
       if (!traveling && (merchants[merchant] as { city: number }).city !== city)
         merchant = rng.pick(localPool);
     } else {
       const onlinePool = population.online[category] ?? [];
-      const regular = u.regulars[category] ?? [];
       merchant =
-        rng.chance(0.7) && regular.length > 0
-          ? rng.pick(regular)
+        rng.chance(0.7) && regularCount[i * NCAT + category] !== 0
+          ? pickRegular(i, category)
           : rng.pick(onlinePool.length > 0 ? onlinePool : localPool);
     }
-    let amount = rng.logNormal(u.mu, u.sigma) * cat.amountScale;
+    let amount = rng.logNormal(hot[b + MU] as number, hot[b + SIGMA] as number) * cat.amountScale;
     // A legitimate large purchase now and then (a laptop, a flight): large is not always fraud.
     if (rng.chance(0.004)) amount *= rng.range(8, 25);
     const device: Draft["device"] =
@@ -342,40 +414,71 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
       ? `${options.seed.toString(16).padStart(8, "0")}.${Date.now().toString(36)}`
       : options.seed.toString(16).padStart(8, "0");
 
-  const render = (d: Draft, eventTime: number): Transaction => {
-    const m = merchants[d.merchant] as Population["merchants"][number];
-    const city = CITIES[d.city] as City;
-    const u = d.user;
-    const offset = CITY_OFFSETS[d.city] as number;
+  // The event counter in base 36 for the ids: Number#toString(36) is a runtime call, and only the
+  // last two digits change from one event to the next (36² = 1296).
+  let highOf = -1;
+  let highText = "";
+  const counter36 = (n: number): string => {
+    if (n < 1296) return BASE36[n] as string;
+    const high = Math.floor(n / 1296);
+    if (high !== highOf) {
+      highOf = high;
+      highText = high.toString(36);
+    }
+    return highText + (BASE36_2[n - high * 1296] as string);
+  };
+
+  // The random parts of an event's rendering, drawn in this order for next() and nextLine() alike.
+  let transactionId = "";
+  let latitude = 0;
+  let longitude = 0;
+  const drawRendering = (d: Draft): void => {
     produced++;
-    const ev: Transaction = {
-      transaction_id: `${idPrefix}-${rng.u32().toString(16).padStart(8, "0")}-${produced.toString(36)}`,
-      timestamp: formatTimestamp(eventTime, offset),
-      user_id: u.id,
-      card_id: d.card,
-      amount: d.amount,
-      currency: u.currency,
-      merchant_id: m.id,
-      merchant_name: m.name,
-      merchant_category: (CATEGORIES[m.category] as (typeof CATEGORIES)[number]).name,
-      mcc: (CATEGORIES[m.category] as (typeof CATEGORIES)[number]).mcc,
-      channel: d.channel,
-      device: typeof d.device === "string" ? d.device : d.device.type,
-    };
-    if (typeof d.device !== "string") ev.device_id = d.device.id;
-    if (d.ip !== null) ev.ip_address = d.ip;
-    ev.country = city.country;
-    ev.city = city.name;
+    transactionId = `${idPrefix}-${hex8(rng.u32())}-${counter36(produced)}`;
+    const city = CITIES[d.city] as City;
     // The payment's place, a few hundred metres around the city centre.
-    ev.latitude = Math.round((city.lat + rng.range(-0.03, 0.03)) * 10_000) / 10_000;
-    ev.longitude = Math.round((city.lon + rng.range(-0.03, 0.03)) * 10_000) / 10_000;
-    ev.home_country = u.country;
-    ev.is_fraud = d.fraudType === null ? 0 : 1;
-    if (d.fraudType !== null) ev.fraud_type = d.fraudType;
-    return ev;
+    latitude = Math.round((city.lat + rng.range(-0.03, 0.03)) * 10_000) / 10_000;
+    longitude = Math.round((city.lon + rng.range(-0.03, 0.03)) * 10_000) / 10_000;
   };
 
   const wall = options.timestamps === "wall";
+  /** Event time of the draft pull() returned last: late arrivals and wall-clock stamps applied. */
+  let eventTime = 0;
+
+  /** The next draft in emission order. */
+  const pull = (): Draft => {
+    const tNormal = schedule.peekTime();
+    if (pending.size > 0 && pending.peekTime() <= tNormal) {
+      const d = pending.pop() as Draft;
+      fraudProduced++;
+      byScenario[d.fraudType as string] = (byScenario[d.fraudType as string] ?? 0) + 1;
+      clock = d.t;
+      eventTime = wall ? Date.now() : d.t;
+      return d;
+    }
+    const u = users[schedule.peekUser()] as User;
+    schedule.replaceTop(nextArrival(u, tNormal), u.index);
+    // The victim's own payment comes first: fraud starts just after a genuine moment of theirs, so
+    // "too far from the last payment" and "new device" are judged against real behaviour.
+    const d = normalDraft(u, tNormal);
+    normalProduced++;
+    // Fraud is started on a victim at one of their normal moments, keeping the share on target.
+    if (
+      options.fraudRate > 0 &&
+      fraudScheduled < options.fraudRate * (normalProduced + fraudScheduled) &&
+      rng.chance(0.5)
+    ) {
+      const name = scenarioNames[rng.weighted(mixCum)] as ScenarioName;
+      for (const f of SCENARIOS[name](ctx, u, tNormal)) {
+        pending.push(f);
+        fraudScheduled++;
+      }
+    }
+    const late = options.lateShare > 0 && rng.chance(options.lateShare) ? rng.range(1000, 120_000) : 0;
+    clock = tNormal;
+    eventTime = wall ? Date.now() - late : d.t - late;
+    return d;
+  };
 
   return {
     options,
@@ -383,35 +486,18 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     stats: () => ({ produced, fraud: fraudProduced, byScenario: { ...byScenario } }),
     clock: () => clock,
     next(): Transaction {
-      const tNormal = schedule.peekTime();
-      if (pending.size > 0 && pending.peekTime() <= tNormal) {
-        const d = pending.pop() as Draft;
-        fraudProduced++;
-        byScenario[d.fraudType as string] = (byScenario[d.fraudType as string] ?? 0) + 1;
-        clock = d.t;
-        return render(d, wall ? Date.now() : d.t);
-      }
-      const u = users[schedule.peekUser()] as User;
-      schedule.replaceTop(nextArrival(u, tNormal), u.index);
-      // The victim's own payment comes first: fraud starts just after a genuine moment of theirs, so
-      // "too far from the last payment" and "new device" are judged against real behaviour.
-      const d = normalDraft(u, tNormal);
-      normalProduced++;
-      // Fraud is started on a victim at one of their normal moments, keeping the share on target.
-      if (
-        options.fraudRate > 0 &&
-        fraudScheduled < options.fraudRate * (normalProduced + fraudScheduled) &&
-        rng.chance(0.5)
-      ) {
-        const name = scenarioNames[rng.weighted(mixCum)] as ScenarioName;
-        for (const f of SCENARIOS[name](ctx, u, tNormal)) {
-          pending.push(f);
-          fraudScheduled++;
-        }
-      }
-      const late = options.lateShare > 0 && rng.chance(options.lateShare) ? rng.range(1000, 120_000) : 0;
-      clock = tNormal;
-      return render(d, wall ? Date.now() - late : d.t - late);
+      const d = pull();
+      drawRendering(d);
+      return renderTransaction(d, merchants, transactionId, eventTime, latitude, longitude);
+    },
+    nextLine(): EventLine {
+      const d = pull();
+      drawRendering(d);
+      return {
+        line: transactionLine(d, merchants, transactionId, eventTime, latitude, longitude),
+        userId: d.user.id,
+        fraudType: d.fraudType,
+      };
     },
   };
 }

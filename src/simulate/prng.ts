@@ -103,6 +103,20 @@ export class Rng {
     return lo;
   }
 
+  /** `weighted` of the `length` prefix sums from `offset` on: the same draw, index within the run. */
+  weightedAt(cumulative: Float64Array, offset: number, length: number): number {
+    const total = cumulative[offset + length - 1] as number;
+    const x = this.float() * total;
+    let lo = 0;
+    let hi = length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((cumulative[offset + mid] as number) > x) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** A random version-4 UUID (from this generator, so reproducible). */
   uuid(): string {
     const h = (n: number, len: number) => n.toString(16).padStart(len, "0");

@@ -77,16 +77,16 @@ export async function runSimulation(
     const lines: string[] = [];
     const keys: string[] = [];
     for (let i = 0; i < n; i++) {
-      const e = simulator.next();
+      const e = simulator.nextLine();
       if (simulator.clock() >= eventDeadline) {
         finished = true;
         break;
       }
-      lines.push(JSON.stringify(e));
-      keys.push(e.user_id);
-      if (e.fraud_type !== undefined) {
+      lines.push(e.line);
+      keys.push(e.userId);
+      if (e.fraudType !== null) {
         fraud++;
-        byScenario[e.fraud_type] = (byScenario[e.fraud_type] ?? 0) + 1;
+        byScenario[e.fraudType] = (byScenario[e.fraudType] ?? 0) + 1;
       }
     }
     if (lines.length > 0) await writer.write(lines, keys);

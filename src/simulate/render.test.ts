@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CATEGORIES } from "./catalog.ts";
+import { CITIES } from "./cities.ts";
+import { createSimulator, type Draft, SCENARIO_NAMES } from "./index.ts";
+import type { Device, Merchant, User } from "./population.ts";
+import { renderTransaction, transactionLine } from "./render.ts";
+
+// Strings JSON.stringify has to escape or keep as they are: quotes, backslashes, control characters,
+// a lone surrogate (escaped as \udXXX), a surrogate pair, U+2028, non-Latin-1 text.
+const TRICKY = [
+  'Joe\'s "Best" Diner',
+  "C:\\shops\\back\\slash\\",
+  "tab\there\nnewline\r\u0000\u001f\u007f",
+  "lone \ud800 surrogate \udfff",
+  "emoji 💳 pair",
+  "line\u2028separator\u2029",
+  "合同会社岩崎食品",
+  "Łódź Spółka ş ğ ı",
+  "",
+];
+
+function user(i: number, over: Partial<User> = {}): User {
+  return {
+    id: `u-${i}`,
+    index: i,
+    home: i % CITIES.length,
+    country: "DE",
+    currency: "EUR",
+    cards: [`c-${i}-1`],
+    devices: [{ type: "Mobile", id: `d-${i}` }],
+    ip: "10.0.0.1",
+    mu: 3,
+    sigma: 0.5,
+    categoryCum: new Float64Array(CATEGORIES.length).fill(1),
+    regulars: CATEGORIES.map(() => []),
+    channelBias: [1, 1, 1],
+    peakHour: 12,
+    spreadHours: 3,
+    perDay: 2,
+    ...over,
+  };
+}
+
+function merchant(i: number, name: string): Merchant {
+  return { id: `m-${i}`, name, category: i % CATEGORIES.length, city: -1, country: "DE", risk: "low" };
+}
+
+describe("transactionLine", () => {
+  it("is JSON.stringify of the event object for hand-made events with strings that need escaping", () => {
+    const merchants = TRICKY.map((name, i) => merchant(i, name));
+    const amounts = [0.01, 12.5, 999_999_999, 1e21, 123.456789, -0, Number.NaN, Number.POSITIVE_INFINITY];
+    let n = 0;
+    for (let i = 0; i < TRICKY.length; i++) {
+      const text = TRICKY[i] as string;
+      const devices: (Draft["device"] | Device)[] = [
+        "POS Terminal",
+        "ATM",
+        { type: text, id: `d-${text}` },
+        { type: "Desktop", id: "d-0000abcd" },
+      ];
+      for (const device of devices) {
+        for (const fraudType of [null, ...SCENARIO_NAMES]) {
+          const u = user(i, { id: `u-${text}`, country: text, currency: text });
+          const d: Draft = {
+            t: Date.UTC(2026, 10, 1) + i * 3_601_000,
+            user: u,
+            merchant: i,
+            amount: amounts[n % amounts.length] as number,
+            channel: n % 2 === 0 ? "online" : "pos",
+            device,
+            city: (i * 7) % CITIES.length,
+            card: `c-${text}`,
+            ip: n % 3 === 0 ? null : `ip ${text}`,
+            fraudType,
+          };
+          const lat = n % 4 === 0 ? -0 : -12.9961 + n;
+          const lon = 153.0331 - n / 7;
+          const line = transactionLine(d, merchants, `id-${text}`, d.t - n * 997, lat, lon);
+          const object = renderTransaction(d, merchants, `id-${text}`, d.t - n * 997, lat, lon);
+          assert.equal(line, JSON.stringify(object));
+          assert.equal((JSON.parse(line) as { merchant_name: string }).merchant_name, text);
+          n++;
+        }
+      }
+    }
+    assert.ok(n > 250);
+  });
+
+  it("is what JSON.stringify(next()) gives, event for event, for the same seed and options", () => {
+    const configs = [
+      { users: 2000, seed: 1 },
+      { users: 300, seed: 7, fraudRate: 0.5, scenarioMix: { card_testing: 3, impossible_travel: 1 } },
+      { users: 50, seed: 2 ** 32 - 1, lateShare: 0.5, start: Date.UTC(9999, 11, 31, 20) },
+    ];
+    for (const options of configs) {
+      const objects = createSimulator(options);
+      const lines = createSimulator(options);
+      for (let i = 0; i < 60_000; i++) {
+        const e = objects.next();
+        const l = lines.nextLine();
+        if (l.line !== JSON.stringify(e)) assert.equal(l.line, JSON.stringify(e), `event ${i}`);
+        assert.equal(l.userId, e.user_id);
+        assert.equal(l.fraudType, e.fraud_type ?? null);
+      }
+      assert.deepEqual(lines.stats(), objects.stats());
+    }
+  });
+});
