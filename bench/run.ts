@@ -45,7 +45,7 @@ const BENCHES: Bench[] = [
     name: "simulate",
     script: "bench/simulate.ts",
     args: [],
-    what: "simulator events/s generated + JSON-serialized, 10,000 users, one core",
+    what: "simulator events/s written to a JSONL file through the CLI's writer (and generated only), 10,000 users, one core",
   },
   {
     name: "iforest",
