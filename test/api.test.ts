@@ -467,6 +467,94 @@ describe("API", () => {
     assert.equal((await call("/docs")).status, 200);
   });
 
+  it("never answers 5xx to fuzzed paths, queries and bodies on any route", async () => {
+    // Seeded, so that a failure can be replayed.
+    let seed = 20261126;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const junk = [
+      "",
+      "-1",
+      "0",
+      "1e309",
+      "NaN",
+      "null",
+      "%00",
+      "%E2%80%A8",
+      "x".repeat(3000),
+      "'; DROP TABLE alerts; --",
+      "../../etc/passwd",
+      "HIGH,,SEVERE",
+      "2026-13-45T99:99:99Z",
+      "[]",
+      "{}",
+      "🚨",
+      "9".repeat(40),
+    ];
+    const bodies: unknown[] = [
+      undefined,
+      null,
+      [],
+      "text",
+      42,
+      { label: pick(["confirmed_fraud", "x", 1, null]) },
+      { note: "x".repeat(5000), label: "false_positive" },
+      { values: ["a", 1, null] },
+      { values: [] },
+      { assignee: 5 },
+      { version: 1, rules: "no" },
+      { ...defaultRuleSet(), rules: [{ id: "r", description: "d", when: { all: [] }, weight: "two" }] },
+    ];
+    const routes: [string, string][] = [
+      ["GET", "/api/alerts?{q}={v}&limit={v}"],
+      ["GET", "/api/alerts?risk={v}&from={v}&to={v}&cursor={v}"],
+      ["GET", "/api/transactions/{v}"],
+      ["POST", "/api/alerts/{v}/feedback"],
+      ["POST", "/api/alerts/{v}/assign"],
+      ["GET", "/api/stats?window={v}"],
+      ["GET", "/api/stats/model?limit={v}&points={v}"],
+      ["POST", "/api/models/{v}/promote"],
+      ["POST", "/api/models/rollback"],
+      ["GET", "/api/rule-sets/{v}"],
+      ["POST", "/api/rule-sets"],
+      ["POST", "/api/rule-sets/{v}/activate"],
+      ["POST", "/api/lists/{v}"],
+      ["DELETE", "/api/lists/{v}"],
+      ["GET", "/api/nowhere/{v}"],
+    ];
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 400; i++) {
+      const [method, template] = pick(routes);
+      const path = template
+        .replaceAll("{v}", () => encodeURIComponent(pick(junk)))
+        .replaceAll("{q}", pick(["user_id", "status", "x"]));
+      const body = method === "GET" ? undefined : pick(bodies);
+      const rawBody =
+        method === "GET"
+          ? undefined
+          : rnd() < 0.1
+            ? "{not json"
+            : body === undefined
+              ? undefined
+              : JSON.stringify(body);
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${KEYS.admin}`,
+          ...(rawBody === undefined ? {} : { "content-type": pick(["application/json", "text/plain"]) }),
+        },
+        ...(rawBody === undefined ? {} : { body: rawBody }),
+      });
+      await res.text();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      assert.ok(res.status < 500, `${method} ${path} ${rawBody ?? ""} → ${res.status}`);
+    }
+    assert.ok((statuses.get(400) ?? 0) > 50, `bad input was refused: ${JSON.stringify([...statuses])}`);
+  });
+
   it("rate-limits per key with 429", async () => {
     const registry = new Registry();
     const limited = await buildApi({

@@ -65,9 +65,8 @@ export async function buildApi(opts: ApiOptions) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];
-      const where = first?.instancePath
-        ? `${err.validationContext ?? "request"}${first.instancePath.replaceAll("/", ".")}`
-        : (err.validationContext ?? "request");
+      const path = (first?.instancePath ?? "").replaceAll("/", ".").replace(/^\.$/, "");
+      const where = `${err.validationContext ?? "request"}${path}`;
       return reply
         .code(400)
         .send({ error: "bad_request", message: `${where}: ${first?.message ?? err.message}` });

@@ -27,7 +27,8 @@ const ValuesBody = z.object({
 const Invalid = z.object({
   error: z.string(),
   message: z.string(),
-  issues: z.array(z.object({ path: z.string(), message: z.string() })),
+  // Absent when the body is not even a JSON object (the schema check answers before the rule check).
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
 export const ruleRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) => {
