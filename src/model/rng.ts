@@ -1,6 +1,6 @@
-// Seeded PRNG for training (sfc32 seeded by splitmix32, as src/simulate/prng.ts). A copy rather than an
-// import so the model core does not depend on the simulator; the sequence for a seed must never change,
-// or a retrained model with the same seed would differ from the one on record.
+// The project's seeded PRNG: sfc32 (PractRand) seeded by splitmix32. Training draws from it, and the
+// simulator's Rng (src/simulate/prng.ts) extends it. The sequence for a seed must never change, or a
+// retrained model or a simulated file with the same seed would differ from the one on record.
 
 export class Sfc32 {
   private a: number;

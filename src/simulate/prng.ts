@@ -1,43 +1,13 @@
-// A small, fast, seeded PRNG (sfc32, from PractRand) and the draws the simulator needs. Same seed, same
-// sequence, on every platform: the simulator's output is byte-identical for the same options.
+// The draws the simulator needs, over the project's one seeded generator (sfc32 seeded by splitmix32,
+// src/model/rng.ts). Same seed, same sequence, on every platform: the simulator's output is
+// byte-identical for the same options.
+import { Sfc32 } from "../model/rng.ts";
 
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+export class Rng extends Sfc32 {
   private spare = Number.NaN;
 
-  constructor(seed: number) {
-    // splitmix32 spreads any integer seed over the four words of state.
-    let s = seed >>> 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
-    for (let i = 0; i < 12; i++) this.u32();
-  }
-
-  /** Uniform 32-bit unsigned integer. */
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  float(): number {
+  /** Uniform in [0, 1) from one 32-bit draw (the simulator's sequence; the model draws 53 bits). */
+  override float(): number {
     return this.u32() / 4294967296;
   }
 
