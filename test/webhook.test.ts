@@ -149,4 +149,46 @@ describe("webhook notifications", () => {
       await up.close();
     }
   });
+
+  it("a stopping notifier hands back the alerts it claimed but did not post", async () => {
+    // Every CRITICAL alert of the first test is due again; the receiver hangs on the first post until
+    // stop() is called, so the others of the claimed batch are never attempted.
+    await store.db.query(
+      "UPDATE alerts SET notified_at = NULL, notify_next_at = NULL, notify_attempts = 0 WHERE risk = 'CRITICAL'",
+    );
+    const due = await store.db.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM alerts WHERE risk = 'CRITICAL'",
+    );
+    assert.ok(Number(due.rows[0]?.n) > 1, "a batch of more than one alert");
+    let posted!: () => void;
+    const firstPost = new Promise<void>((resolve) => {
+      posted = resolve;
+    });
+    let release!: () => void;
+    const hang = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const notifier = startNotifier({
+      outbox: createOutbox(store.db),
+      post: async () => {
+        posted();
+        await hang;
+        throw new Error("receiver went away");
+      },
+      risks: ["CRITICAL"],
+      pollMs: 50,
+      retryBaseMs: 100,
+      maxRetryMs: 400,
+      logger,
+    });
+    await firstPost;
+    const stopping = notifier.stop();
+    release();
+    await stopping;
+    const leased = await store.db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM alerts
+        WHERE risk = 'CRITICAL' AND notified_at IS NULL AND notify_next_at > now() + interval '2 seconds'`,
+    );
+    assert.equal(leased.rows[0]?.n, "0", "no alert left leased by a notifier that stopped");
+  });
 });

@@ -4,17 +4,10 @@
 // once (unless the process dies between the receiver's answer and the mark: then once more).
 import type { Logger } from "pino";
 import type { Alert } from "../io/pg/alerts.ts";
+import type { Outbox } from "../io/pg/outbox.ts";
 
 export interface NotifierOptions {
-  outbox: {
-    claim(
-      risks: readonly string[],
-      limit: number,
-      leaseMs: number,
-    ): Promise<(Alert & { attempts: number })[]>;
-    sent(transactionId: string): Promise<void>;
-    failed(transactionId: string, error: string, retryInMs: number): Promise<void>;
-  };
+  outbox: Outbox;
   post(payload: unknown): Promise<void>;
   risks: readonly string[];
   pollMs: number;
@@ -51,8 +44,18 @@ export function startNotifier(opts: NotifierOptions): { stop(): Promise<void> } 
       } catch (err) {
         opts.logger.warn({ err }, "could not read alerts to notify; trying again");
       }
-      for (const a of claimed) {
-        if (stopped) break;
+      for (const [i, a] of claimed.entries()) {
+        if (stopped) {
+          // Hand the rest back now rather than leave them leased (unsent) for the lease time.
+          const rest = claimed.slice(i).map((c) => c.transactionId);
+          await opts.outbox.release(rest).catch((err: unknown) => {
+            opts.logger.warn(
+              { err, alerts: rest.length },
+              "could not release claimed alerts; they wait for the lease",
+            );
+          });
+          break;
+        }
         try {
           await opts.post(alertMessage(a));
           await opts.outbox.sent(a.transactionId);

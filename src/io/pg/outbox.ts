@@ -9,6 +9,8 @@ export interface Outbox {
   claim(risks: readonly string[], limit: number, leaseMs: number): Promise<(Alert & { attempts: number })[]>;
   sent(transactionId: string): Promise<void>;
   failed(transactionId: string, error: string, retryInMs: number): Promise<void>;
+  /** Gives back the leases of claimed alerts this notifier will not post (it is stopping): due now again. */
+  release(transactionIds: readonly string[]): Promise<void>;
 }
 
 export function createOutbox(db: Db): Outbox {
@@ -42,6 +44,13 @@ export function createOutbox(db: Db): Outbox {
                 notify_next_at = now() + make_interval(secs => $3::float8 / 1000)
           WHERE transaction_id = $1`,
         [id, error, String(retryInMs)],
+      );
+    },
+    async release(ids) {
+      if (ids.length === 0) return;
+      await db.query(
+        "UPDATE alerts SET notify_next_at = NULL WHERE transaction_id = ANY($1::text[]) AND notified_at IS NULL",
+        [[...ids]],
       );
     },
   };
