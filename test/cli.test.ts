@@ -62,7 +62,7 @@ describe("fraudstream command", () => {
     for (const l of lines.slice(0, 500)) assert.ok(TransactionSchema.safeParse(JSON.parse(l)).success, l);
   });
 
-  it("simulate refuses conflicting or missing outputs with a message", () => {
+  it("simulate refuses conflicting or missing outputs, and names a file it cannot write", () => {
     const none = run(["simulate", "--count", "5"]);
     assert.notEqual(none.status, 0);
     assert.match(none.stderr, /choose an output/);
@@ -71,6 +71,19 @@ describe("fraudstream command", () => {
     assert.match(both.stderr, /cannot be used with/);
     const bad = run(["simulate", "--count", "-3", "--stdout"]);
     assert.match(bad.stderr, /--count <n>' argument '-3' is invalid/);
+    const missing = join(dir, "no-such-dir", "x.jsonl");
+    const nowhere = run(["simulate", "--count", "5", "--out", missing]);
+    assert.equal(nowhere.status, 2);
+    assert.equal(
+      nowhere.stderr.trim(),
+      `fraudstream: ${missing}: cannot create it: no such file or directory (ENOENT)`,
+    );
+    const full = run(["simulate", "--count", "20000", "--out", "/dev/full"]);
+    assert.equal(full.status, 2);
+    assert.match(
+      full.stderr,
+      /^fraudstream: \/dev\/full: cannot write to it: no space left on device \(ENOSPC\)$/m,
+    );
   });
 
   it("demo --duration ends with a JSON summary where scored equals produced", () => {

@@ -7,6 +7,7 @@ import { registerBacktest } from "./backtest.ts";
 import { registerDemo } from "./demo.ts";
 import { registerMigrate } from "./migrate.ts";
 import { ModelCliError, registerModel } from "./model.ts";
+import { OutputFileError } from "./output.ts";
 import { registerReplay } from "./replay.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerWorker } from "./worker.ts";
@@ -36,7 +37,12 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode;
       return;
     }
-    if (err instanceof ConfigError || err instanceof InputFileError || err instanceof ModelCliError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof InputFileError ||
+      err instanceof OutputFileError ||
+      err instanceof ModelCliError
+    ) {
       process.stderr.write(`fraudstream: ${err.message}\n`);
       process.exitCode = 2;
       return;

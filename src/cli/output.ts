@@ -1,7 +1,8 @@
 // Destinations of serialized events: a JSON Lines file or stdout (`simulate --out`, `--stdout`; the
 // simulator benchmark writes through the same code), and the raw topic for the commands that produce to
 // it (`simulate --kafka`, `replay`). The Kafka client is loaded only when a command actually produces.
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, openSync, type WriteStream, writeSync } from "node:fs";
+import { getSystemErrorMessage } from "node:util";
 import type { Config } from "../config/config.ts";
 import type { EventWriter } from "../simulate/run.ts";
 import { requireServices } from "./options.ts";
@@ -51,23 +52,26 @@ export function streamOutput(stream: WriteStream | NodeJS.WriteStream, closeStre
   stream.on("error", (err: Error) => {
     failure = err;
   });
+  const push = async (chunk: string | Uint8Array): Promise<void> => {
+    if (failure !== undefined) throw failure;
+    if (!stream.write(chunk))
+      await new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          stream.off("error", onError);
+          resolve();
+        };
+        const onError = (err: Error) => {
+          stream.off("drain", onDrain);
+          reject(err);
+        };
+        stream.once("drain", onDrain);
+        stream.once("error", onError);
+      });
+  };
   return {
-    async write(lines) {
-      if (failure !== undefined) throw failure;
-      if (!stream.write(`${lines.join("\n")}\n`))
-        await new Promise<void>((resolve, reject) => {
-          const onDrain = () => {
-            stream.off("error", onError);
-            resolve();
-          };
-          const onError = (err: Error) => {
-            stream.off("drain", onDrain);
-            reject(err);
-          };
-          stream.once("drain", onDrain);
-          stream.once("error", onError);
-        });
-    },
+    write: (lines) => push(`${lines.join("\n")}\n`),
+    // The stream keeps what it is given until it is flushed: a copy, as the caller reuses its buffer.
+    writeBytes: (bytes) => push(Buffer.from(bytes)),
     async close() {
       if (failure !== undefined) throw failure;
       if (closeStream)
@@ -78,7 +82,51 @@ export function streamOutput(stream: WriteStream | NodeJS.WriteStream, closeStre
   };
 }
 
-/** JSON lines to a new file (truncated when it exists). */
+/**
+ * JSON lines to a new file (truncated when it exists), written synchronously from the caller's buffer:
+ * no copy and no hand-off to the I/O thread pool, which cost more than the write itself into the page
+ * cache (docs/simulator.md, "Performance"). Only the simulator's own commands write files, so blocking
+ * the event loop for a megabyte's write is what they want.
+ */
 export function fileOutput(path: string): Output {
-  return streamOutput(createWriteStream(path), true);
+  let fd: number | undefined = withPath(path, "cannot create it", () => openSync(path, "w"));
+  const writeAll = (bytes: Uint8Array): void => {
+    const open = fd;
+    if (open === undefined) throw new Error(`${path}: written after close`);
+    withPath(path, "cannot write to it", () => {
+      for (let done = 0; done < bytes.length; ) done += writeSync(open, bytes, done, bytes.length - done);
+    });
+  };
+  return {
+    async write(lines) {
+      writeAll(Buffer.from(`${lines.join("\n")}\n`));
+    },
+    async writeBytes(bytes) {
+      writeAll(bytes);
+    },
+    async close() {
+      if (fd === undefined) return;
+      const closing = fd;
+      fd = undefined;
+      withPath(path, "cannot close it", () => closeSync(closing));
+    },
+  };
+}
+
+/** A file the command was told to write that it cannot: the message names the file and the reason. */
+export class OutputFileError extends Error {
+  override name = "OutputFileError";
+}
+
+function withPath<T>(path: string, what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const reason =
+      e.errno === undefined
+        ? e.message
+        : `${getSystemErrorMessage(e.errno).toLowerCase()} (${e.code ?? e.errno})`;
+    throw new OutputFileError(`${path}: ${what}: ${reason}`, { cause: err });
+  }
 }

@@ -5,9 +5,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { createSimulator, formatTimestamp } from "./index.ts";
+import { createSimulator, formatTimestamp, MAX_LINE_BYTES } from "./index.ts";
 import { mod24 } from "./population.ts";
 import { cumulative, Rng } from "./prng.ts";
+import { writeNumber } from "./render.ts";
 
 /** formatTimestamp as it was: toISOString of the shifted time and the offset. */
 function plainTimestamp(t: number, offsetMinutes: number): string {
@@ -153,14 +154,49 @@ describe("exact fast paths", () => {
     for (const { options, sha256 } of recorded) {
       const lines = createHash("sha256");
       const objects = createHash("sha256");
+      const bytes = createHash("sha256");
       const a = createSimulator(options);
       const b = createSimulator(options);
+      const c = createSimulator(options);
+      const buf = new Uint8Array(MAX_LINE_BYTES * 2);
       for (let i = 0; i < 20_000; i++) {
         lines.update(`${a.nextLine().line}\n`);
         objects.update(`${JSON.stringify(b.next())}\n`);
+        bytes.update(buf.subarray(0, c.nextInto(buf, 0)));
       }
       assert.equal(lines.digest("hex"), sha256, "nextLine()");
       assert.equal(objects.digest("hex"), sha256, "next()");
+      assert.equal(bytes.digest("hex"), sha256, "nextInto()");
     }
+  });
+
+  it("writeNumber is JSON.stringify of any number: decimals of up to four places, and all others", () => {
+    const buf = Buffer.alloc(64);
+    const same = (x: number) => {
+      const text = buf.toString("latin1", 0, writeNumber(buf, 0, x));
+      if (text !== JSON.stringify(x)) assert.equal(text, JSON.stringify(x), `x=${x}`);
+    };
+    for (const x of [0, -0, 1, -1, 0.5, 0.0001, -0.0001, 0.00001, 1e21, 1e-7, 4e11, 4.5e11, 2 ** 53, 1.1e-5])
+      same(x);
+    for (const x of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.MAX_VALUE])
+      same(x);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
+        fc.integer({ min: 0, max: 6 }),
+        (k, places) => {
+          same(k / 10 ** places);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    fc.assert(fc.property(fc.double(), same), { numRuns: 20_000 });
+    fc.assert(
+      fc.property(fc.double({ min: -200, max: 200, noNaN: true }), (x) => {
+        same(Math.round(x * 10_000) / 10_000);
+        same(Math.round(x * 100) / 100);
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

@@ -18,10 +18,10 @@ import {
   type User,
 } from "./population.ts";
 import { Rng } from "./prng.ts";
-import { renderTransaction, transactionLine } from "./render.ts";
+import { LineEncoder, renderTransaction, transactionLine } from "./render.ts";
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioContext, type ScenarioName } from "./scenarios.ts";
 
-export { formatTimestamp } from "./render.ts";
+export { formatTimestamp, MAX_LINE_BYTES } from "./render.ts";
 export { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from "./scenarios.ts";
 
 const scenarioNames = SCENARIO_NAMES;
@@ -70,6 +70,15 @@ export interface Simulator {
    * same stream of events, without building the object (the fast path of `fraudstream simulate`).
    */
   nextLine(): EventLine;
+  /**
+   * The next event's line, UTF-8 with its newline, written into `buf` at `pos`: the bytes of
+   * nextLine().line + "\n", from the same stream of events, without a string in between (how
+   * `fraudstream simulate` writes files). Returns the position after the line; `buf` must have
+   * MAX_LINE_BYTES free from `pos`. lastFraudType() tells what the event was.
+   */
+  nextInto(buf: Uint8Array, pos: number): number;
+  /** The scenario of the event nextInto() wrote last, or null for a genuine one. */
+  lastFraudType(): ScenarioName | null;
   readonly options: SimulatorOptions;
   /**
    * The simulated world, to read: the simulator keeps packed copies of the users' habits, so changing
@@ -441,6 +450,9 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     longitude = Math.round((city.lon + rng.range(-0.03, 0.03)) * 10_000) / 10_000;
   };
 
+  const encoder = new LineEncoder();
+  let lastFraudType: ScenarioName | null = null;
+
   const wall = options.timestamps === "wall";
   /** Event time of the draft pull() returned last: late arrivals and wall-clock stamps applied. */
   let eventTime = 0;
@@ -499,5 +511,12 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
         fraudType: d.fraudType,
       };
     },
+    nextInto(buf: Uint8Array, pos: number): number {
+      const d = pull();
+      drawRendering(d);
+      lastFraudType = d.fraudType;
+      return encoder.encode(buf, pos, d, merchants, transactionId, eventTime, latitude, longitude);
+    },
+    lastFraudType: () => lastFraudType,
   };
 }

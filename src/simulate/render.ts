@@ -49,16 +49,19 @@ export function formatTimestamp(t: number, offsetMinutes: number): string {
   // Also NaN: toISOString throws its RangeError for an invalid time, as it always did.
   if (!(hour >= FIRST_HOUR && hour <= LAST_HOUR))
     return `${new Date(local).toISOString().slice(0, 23)}${offset}`;
-  const slot = hour & (HOUR_SLOTS - 1);
-  let prefix = hourText[slot] as string;
-  if (hourKey[slot] !== hour) {
-    prefix = new Date(hour * HOUR).toISOString().slice(0, 14);
-    hourKey[slot] = hour;
-    hourText[slot] = prefix;
-  }
   const inHour = local - hour * HOUR;
   const sec = Math.floor(inHour / 1000);
-  return `${prefix}${MINUTES_SECONDS[sec] as string}${MILLIS[inHour - sec * 1000] as string}${offset}`;
+  return `${hourPrefix(hour)}${MINUTES_SECONDS[sec] as string}${MILLIS[inHour - sec * 1000] as string}${offset}`;
+}
+
+/** "YYYY-MM-DDTHH:" of an hour number in FIRST_HOUR..LAST_HOUR, from the cache. */
+function hourPrefix(hour: number): string {
+  const slot = hour & (HOUR_SLOTS - 1);
+  if (hourKey[slot] === hour) return hourText[slot] as string;
+  const prefix = new Date(hour * HOUR).toISOString().slice(0, 14);
+  hourKey[slot] = hour;
+  hourText[slot] = prefix;
+  return prefix;
 }
 
 /**
@@ -146,4 +149,217 @@ export function transactionLine(
     is_fraud: d.fraudType === null ? 0 : 1,
     fraud_type: d.fraudType ?? undefined,
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The event's JSON line as UTF-8 bytes, written straight into a caller's buffer: what `simulate` writes
+// to a file or stdout. The same bytes as Buffer.from(transactionLine(...)), without building the line as
+// a string and encoding it afterwards (those two steps were half the cost of `simulate --out`). Keys are
+// constant bytes; merchant and city fields are encoded once per merchant and city; the other strings
+// are copied character by character while they are plain ASCII, and otherwise encoded the way
+// JSON.stringify and UTF-8 would (escapes, surrogates), so that no text is special-cased.
+
+const utf8 = new TextEncoder();
+const bytesOf = (text: string): Uint8Array => utf8.encode(text);
+const K_ID = bytesOf('{"transaction_id":');
+const K_TIMESTAMP = bytesOf(',"timestamp":"');
+const K_USER = bytesOf('","user_id":');
+const K_CARD = bytesOf(',"card_id":');
+const K_AMOUNT = bytesOf(',"amount":');
+const K_CURRENCY = bytesOf(',"currency":');
+const K_CHANNEL = bytesOf(',"channel":');
+const K_DEVICE = bytesOf(',"device":');
+const K_DEVICE_ID = bytesOf(',"device_id":');
+const K_IP = bytesOf(',"ip_address":');
+const K_LATITUDE = bytesOf(',"latitude":');
+const K_LONGITUDE = bytesOf(',"longitude":');
+const K_HOME = bytesOf(',"home_country":');
+const K_GENUINE = bytesOf(',"is_fraud":0}\n');
+const K_FRAUD = bytesOf(',"is_fraud":1,"fraud_type":');
+const K_END = bytesOf("}\n");
+/** `,"country":…,"city":…` per city. */
+const CITY_BYTES: readonly Uint8Array[] = CITIES.map((c) =>
+  bytesOf(`,"country":${JSON.stringify(c.country)},"city":${JSON.stringify(c.name)}`),
+);
+/** Longest line encodeLine writes for strings of at most MAX_FIELD characters, with room to spare. */
+const MAX_FIELD = 1024;
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/**
+ * Writes event lines (JSON + "\n") as UTF-8 into a buffer. One per simulator: it keeps the merchants'
+ * encoded fields, checked against the merchant objects it was given, so a changed list is re-encoded.
+ */
+export class LineEncoder {
+  private merchantOf: (Merchant | undefined)[] = [];
+  private merchantBytes: Uint8Array[] = [];
+
+  /**
+   * Writes the line of the event at `pos` and returns the position after its newline. The caller
+   * leaves at least MAX_LINE_BYTES free from `pos`; a longer line (strings over a thousand characters)
+   * is a RangeError, never a truncated line.
+   */
+  encode(
+    buf: Uint8Array,
+    pos: number,
+    d: Draft,
+    merchants: readonly Merchant[],
+    id: string,
+    eventTime: number,
+    latitude: number,
+    longitude: number,
+  ): number {
+    const u = d.user;
+    const device = d.device;
+    let p = copy(buf, pos, K_ID);
+    p = writeString(buf, p, id);
+    p = copy(buf, p, K_TIMESTAMP);
+    p = writeTimestamp(buf, p, eventTime, CITY_OFFSETS[d.city] as number);
+    p = copy(buf, p, K_USER);
+    p = writeString(buf, p, u.id);
+    p = copy(buf, p, K_CARD);
+    p = writeString(buf, p, d.card);
+    p = copy(buf, p, K_AMOUNT);
+    p = writeNumber(buf, p, d.amount);
+    p = copy(buf, p, K_CURRENCY);
+    p = writeString(buf, p, u.currency);
+    p = copy(buf, p, this.merchant(merchants, d.merchant));
+    p = copy(buf, p, K_CHANNEL);
+    p = writeString(buf, p, d.channel);
+    p = copy(buf, p, K_DEVICE);
+    if (typeof device === "string") p = writeString(buf, p, device);
+    else {
+      p = writeString(buf, p, device.type);
+      p = copy(buf, p, K_DEVICE_ID);
+      p = writeString(buf, p, device.id);
+    }
+    if (d.ip !== null) {
+      p = copy(buf, p, K_IP);
+      p = writeString(buf, p, d.ip);
+    }
+    p = copy(buf, p, CITY_BYTES[d.city] as Uint8Array);
+    p = copy(buf, p, K_LATITUDE);
+    p = writeNumber(buf, p, latitude);
+    p = copy(buf, p, K_LONGITUDE);
+    p = writeNumber(buf, p, longitude);
+    p = copy(buf, p, K_HOME);
+    p = writeString(buf, p, u.country);
+    if (d.fraudType === null) p = copy(buf, p, K_GENUINE);
+    else {
+      p = copy(buf, p, K_FRAUD);
+      p = writeString(buf, p, d.fraudType);
+      p = copy(buf, p, K_END);
+    }
+    // Typed arrays drop writes past their end without a word: check once, here.
+    if (p > buf.length) throw new RangeError(`event line of ${p - pos} bytes does not fit the buffer`);
+    return p;
+  }
+
+  /** `,"merchant_id":…,"merchant_name":…,"merchant_category":…,"mcc":…` of merchants[i]. */
+  private merchant(merchants: readonly Merchant[], i: number): Uint8Array {
+    const m = merchants[i] as Merchant;
+    if (this.merchantOf[i] === m) return this.merchantBytes[i] as Uint8Array;
+    const category = CATEGORIES[m.category] as Category;
+    const bytes = bytesOf(
+      `,"merchant_id":${JSON.stringify(m.id)},"merchant_name":${JSON.stringify(m.name)},"merchant_category":${JSON.stringify(category.name)},"mcc":${JSON.stringify(category.mcc)}`,
+    );
+    this.merchantOf[i] = m;
+    this.merchantBytes[i] = bytes;
+    return bytes;
+  }
+}
+
+function copy(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > 24) buf.set(bytes, pos);
+  else for (let i = 0; i < n; i++) buf[pos + i] = bytes[i] as number;
+  return pos + n;
+}
+
+/** Characters a JSON string holds as they are, in one byte each: printable ASCII but `"` and `\`. */
+function plain(c: number): boolean {
+  return c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c;
+}
+
+/** JSON.stringify(s) as UTF-8: copied while plain, otherwise the general encoding. */
+function writeString(buf: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  if (n > MAX_FIELD) throw new RangeError(`a field of ${n} characters is longer than an event line allows`);
+  buf[pos] = 0x22;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!plain(c)) return pos + utf8.encodeInto(JSON.stringify(s), buf.subarray(pos)).written;
+    buf[pos + 1 + i] = c;
+  }
+  buf[pos + 1 + n] = 0x22;
+  return pos + n + 2;
+}
+
+/**
+ * JSON.stringify(x) as ASCII. The amounts and coordinates are decimals of at most four places: for
+ * those (x is the double nearest to k / 10^4, and below 2^52 ten-thousandths so that no shorter decimal
+ * is as near) the shortest text that reads back as x, which is what Number#toString gives, is k's
+ * digits with the point put in and trailing zeros dropped. Anything else goes through toString.
+ */
+export function writeNumber(buf: Uint8Array, pos: number, x: number): number {
+  const k = Math.round(x * 10_000);
+  if (k / 10_000 !== x || !(k > -4e15 && k < 4e15)) {
+    return copyAscii(buf, pos, Number.isFinite(x) ? String(x) : "null");
+  }
+  let p = pos;
+  let a = k;
+  if (a < 0) {
+    buf[p++] = 0x2d;
+    a = -a;
+  }
+  const whole = Math.floor(a / 10_000);
+  let frac = a - whole * 10_000;
+  p = writeDigits(buf, p, whole);
+  if (frac === 0) return p;
+  buf[p++] = 0x2e;
+  let places = 4;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    places--;
+  }
+  // frac has `places` digits, the first ones possibly zeros.
+  for (let i = places - 1; i >= 0; i--) {
+    const q = Math.floor(frac / 10);
+    buf[p + i] = 0x30 + frac - q * 10;
+    frac = q;
+  }
+  return p + places;
+}
+
+/** The decimal digits of a non-negative integer below 2^53. */
+function writeDigits(buf: Uint8Array, pos: number, n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  let v = n;
+  for (let i = pos + digits - 1; i >= pos; i--) {
+    const q = Math.floor(v / 10);
+    buf[i] = 0x30 + v - q * 10;
+    v = q;
+  }
+  return pos + digits;
+}
+
+function copyAscii(buf: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i);
+  return pos + n;
+}
+
+/** formatTimestamp(t, offsetMinutes) as ASCII bytes (no quotes). */
+function writeTimestamp(buf: Uint8Array, pos: number, t: number, offsetMinutes: number): number {
+  const local = Math.trunc(t + offsetMinutes * 60_000);
+  const hour = Math.floor(local / HOUR);
+  const offset = OFFSET_TEXT[offsetMinutes + 1439];
+  if (!(hour >= FIRST_HOUR && hour <= LAST_HOUR) || offset === undefined)
+    return copyAscii(buf, pos, formatTimestamp(t, offsetMinutes));
+  let p = copyAscii(buf, pos, hourPrefix(hour));
+  const inHour = local - hour * HOUR;
+  const sec = Math.floor(inHour / 1000);
+  p = copyAscii(buf, p, MINUTES_SECONDS[sec] as string);
+  p = copyAscii(buf, p, MILLIS[inHour - sec * 1000] as string);
+  return copyAscii(buf, p, offset);
 }

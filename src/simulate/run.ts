@@ -2,14 +2,23 @@
 // real time. Shared by `fraudstream simulate` and the benchmark, so the benchmark measures the command's
 // own path. The destination (file, stdout, Kafka) is the caller's.
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Simulator } from "./index.ts";
+import { MAX_LINE_BYTES, type Simulator } from "./index.ts";
 import { createPacer } from "./pace.ts";
 
 /** Where serialized events go. `write` resolves when the destination can take more. */
 export interface EventWriter {
   /** JSON lines (no newline) and their record keys (user_id), index for index. */
   write(lines: string[], keys: string[]): Promise<void>;
+  /**
+   * Lines as UTF-8, each ending in "\n" (files and stdout, which need no keys). The bytes are the
+   * caller's again once the promise resolves: a writer that keeps them copies them. When present,
+   * runSimulation writes through this and not `write`.
+   */
+  writeBytes?(bytes: Uint8Array): Promise<void>;
 }
+
+/** Bytes gathered before a writeBytes call: one buffer for the whole run, written when this full. */
+const BYTE_BUFFER = 1024 * 1024;
 
 export interface RunOptions {
   /** Stop after this many events. */
@@ -63,6 +72,10 @@ export async function runSimulation(
   let fraud = 0;
   const byScenario: Record<string, number> = {};
   let finished = false;
+  const writeBytes = writer.writeBytes?.bind(writer);
+  const bytes = writeBytes === undefined ? undefined : Buffer.allocUnsafeSlow(BYTE_BUFFER + MAX_LINE_BYTES);
+  const flushAt = BYTE_BUFFER;
+  let pos = 0;
   while (!finished && produced < total && !opts.signal?.aborted) {
     let n = Math.min(batchSize, total - produced);
     if (pacer !== undefined) {
@@ -73,6 +86,34 @@ export async function runSimulation(
         continue;
       }
       n = Math.min(n, due);
+    }
+    if (bytes !== undefined && writeBytes !== undefined) {
+      let i = 0;
+      for (; i < n; i++) {
+        if (pos > flushAt) {
+          await writeBytes(bytes.subarray(0, pos));
+          pos = 0;
+        }
+        const end = simulator.nextInto(bytes, pos);
+        if (simulator.clock() >= eventDeadline) {
+          finished = true;
+          break;
+        }
+        pos = end;
+        const fraudType = simulator.lastFraudType();
+        if (fraudType !== null) {
+          fraud++;
+          byScenario[fraudType] = (byScenario[fraudType] ?? 0) + 1;
+        }
+      }
+      // Paced events go out with their batch; unpaced ones when the buffer is full, or at the end.
+      if (pos > 0 && pacer !== undefined) {
+        await writeBytes(bytes.subarray(0, pos));
+        pos = 0;
+      }
+      produced += i;
+      opts.onProgress?.(produced, now() - started);
+      continue;
     }
     const lines: string[] = [];
     const keys: string[] = [];
@@ -93,5 +134,6 @@ export async function runSimulation(
     produced += lines.length;
     opts.onProgress?.(produced, now() - started);
   }
+  if (pos > 0 && writeBytes !== undefined && bytes !== undefined) await writeBytes(bytes.subarray(0, pos));
   return { produced, fraud, byScenario, elapsedMs: now() - started };
 }
