@@ -18,7 +18,7 @@ import {
   type User,
 } from "./population.ts";
 import { Rng } from "./prng.ts";
-import { LineEncoder, renderTransaction, transactionLine } from "./render.ts";
+import { idPrefixBytes, LineEncoder, renderTransaction, transactionLine } from "./render.ts";
 import { SCENARIO_NAMES, SCENARIOS, type ScenarioContext, type ScenarioName } from "./scenarios.ts";
 
 export { formatTimestamp, MAX_LINE_BYTES } from "./render.ts";
@@ -438,12 +438,14 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
   };
 
   // The random parts of an event's rendering, drawn in this order for next() and nextLine() alike.
-  let transactionId = "";
+  let idRandom = 0;
   let latitude = 0;
   let longitude = 0;
+  /** The id of the event drawRendering() drew last. */
+  const transactionId = (): string => `${idPrefix}-${hex8(idRandom)}-${counter36(produced)}`;
   const drawRendering = (d: Draft): void => {
     produced++;
-    transactionId = `${idPrefix}-${hex8(rng.u32())}-${counter36(produced)}`;
+    idRandom = rng.u32();
     const city = CITIES[d.city] as City;
     // The payment's place, a few hundred metres around the city centre.
     latitude = Math.round((city.lat + rng.range(-0.03, 0.03)) * 10_000) / 10_000;
@@ -451,6 +453,7 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
   };
 
   const encoder = new LineEncoder();
+  const idPrefixText = idPrefixBytes(idPrefix);
   let lastFraudType: ScenarioName | null = null;
 
   const wall = options.timestamps === "wall";
@@ -500,13 +503,13 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
     next(): Transaction {
       const d = pull();
       drawRendering(d);
-      return renderTransaction(d, merchants, transactionId, eventTime, latitude, longitude);
+      return renderTransaction(d, merchants, transactionId(), eventTime, latitude, longitude);
     },
     nextLine(): EventLine {
       const d = pull();
       drawRendering(d);
       return {
-        line: transactionLine(d, merchants, transactionId, eventTime, latitude, longitude),
+        line: transactionLine(d, merchants, transactionId(), eventTime, latitude, longitude),
         userId: d.user.id,
         fraudType: d.fraudType,
       };
@@ -515,7 +518,18 @@ export function createSimulator(input: SimulatorOptionsInput = {}): Simulator {
       const d = pull();
       drawRendering(d);
       lastFraudType = d.fraudType;
-      return encoder.encode(buf, pos, d, merchants, transactionId, eventTime, latitude, longitude);
+      return encoder.encodeGenerated(
+        buf,
+        pos,
+        d,
+        merchants,
+        idPrefixText,
+        idRandom,
+        produced,
+        eventTime,
+        latitude,
+        longitude,
+      );
     },
     lastFraudType: () => lastFraudType,
   };

@@ -162,6 +162,14 @@ export function transactionLine(
 const utf8 = new TextEncoder();
 const bytesOf = (text: string): Uint8Array => utf8.encode(text);
 const K_ID = bytesOf('{"transaction_id":');
+/** Digits of base 16 and 36, as bytes. */
+const HEX_DIGITS = bytesOf("0123456789abcdefghijklmnopqrstuvwxyz");
+/** An id prefix as bytes, checked to need no escaping in JSON. */
+export function idPrefixBytes(prefix: string): Uint8Array {
+  if (!/^[\w.-]*$/.test(prefix))
+    throw new RangeError(`id prefix ${JSON.stringify(prefix)} is not plain ASCII`);
+  return bytesOf(prefix);
+}
 const K_TIMESTAMP = bytesOf(',"timestamp":"');
 const K_USER = bytesOf('","user_id":');
 const K_CARD = bytesOf(',"card_id":');
@@ -208,11 +216,58 @@ export class LineEncoder {
     latitude: number,
     longitude: number,
   ): number {
+    const p = writeString(buf, copy(buf, pos, K_ID), id);
+    return this.afterId(buf, p, pos, d, merchants, eventTime, latitude, longitude);
+  }
+
+  /**
+   * encode() with the simulator's id, `${prefix}-${hex8(random)}-${counter.toString(36)}`, written from
+   * its parts: building the id's text was the costliest string of the line.
+   */
+  encodeGenerated(
+    buf: Uint8Array,
+    pos: number,
+    d: Draft,
+    merchants: readonly Merchant[],
+    idPrefix: Uint8Array,
+    idRandom: number,
+    idCounter: number,
+    eventTime: number,
+    latitude: number,
+    longitude: number,
+  ): number {
+    let p = copy(buf, pos, K_ID);
+    buf[p++] = 0x22;
+    p = copy(buf, p, idPrefix);
+    buf[p++] = 0x2d;
+    for (let shift = 28; shift >= 0; shift -= 4) buf[p++] = HEX_DIGITS[(idRandom >>> shift) & 15] as number;
+    buf[p++] = 0x2d;
+    let digits = 1;
+    for (let m = idCounter; m >= 36; m = Math.floor(m / 36)) digits++;
+    let v = idCounter;
+    for (let i = p + digits - 1; i >= p; i--) {
+      const q = Math.floor(v / 36);
+      buf[i] = HEX_DIGITS[v - q * 36] as number;
+      v = q;
+    }
+    p += digits;
+    buf[p++] = 0x22;
+    return this.afterId(buf, p, pos, d, merchants, eventTime, latitude, longitude);
+  }
+
+  private afterId(
+    buf: Uint8Array,
+    at: number,
+    pos: number,
+    d: Draft,
+    merchants: readonly Merchant[],
+    eventTime: number,
+    latitude: number,
+    longitude: number,
+  ): number {
     const u = d.user;
     const device = d.device;
-    let p = copy(buf, pos, K_ID);
-    p = writeString(buf, p, id);
-    p = copy(buf, p, K_TIMESTAMP);
+    let p = copy(buf, at, K_TIMESTAMP);
     p = writeTimestamp(buf, p, eventTime, CITY_OFFSETS[d.city] as number);
     p = copy(buf, p, K_USER);
     p = writeString(buf, p, u.id);
