@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { createSimulator, formatTimestamp, MAX_LINE_BYTES } from "./index.ts";
 import { mod24 } from "./population.ts";
 import { cumulative, Rng } from "./prng.ts";
-import { writeNumber } from "./render.ts";
+import { writeNumber, writeTimestamp } from "./render.ts";
 
 /** formatTimestamp as it was: toISOString of the shifted time and the offset. */
 function plainTimestamp(t: number, offsetMinutes: number): string {
@@ -27,12 +27,21 @@ function outcome(f: () => string): string {
   }
 }
 
-const sameTimestamp = (t: number, offset: number) =>
+const stampBuffer = Buffer.alloc(64);
+const sameTimestamp = (t: number, offset: number) => {
+  const plain = outcome(() => plainTimestamp(t, offset));
   assert.equal(
     outcome(() => formatTimestamp(t, offset)),
-    outcome(() => plainTimestamp(t, offset)),
+    plain,
     `t=${t} offset=${offset}`,
   );
+  // The line encoder's bytes too.
+  assert.equal(
+    outcome(() => stampBuffer.toString("latin1", 0, writeTimestamp(stampBuffer, 0, t, offset))),
+    plain,
+    `writeTimestamp t=${t} offset=${offset}`,
+  );
+};
 
 describe("exact fast paths", () => {
   it("formatTimestamp is what toISOString gives, also for fractional, negative, far and invalid times", () => {

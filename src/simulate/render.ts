@@ -23,6 +23,11 @@ const MINUTES_SECONDS: readonly string[] = Array.from(
 const MILLIS: readonly string[] = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, "0")}`);
 /** "+01:00" for whole-minute offsets within a day, at index offset + 1439. */
 const OFFSET_TEXT: readonly string[] = Array.from({ length: 2 * 1439 + 1 }, (_, i) => offsetText(i - 1439));
+/** OFFSET_TEXT as ASCII, six bytes each. */
+const OFFSET_BYTES = new Uint8Array(OFFSET_TEXT.length * 6);
+OFFSET_TEXT.forEach((text, i) => {
+  for (let k = 0; k < 6; k++) OFFSET_BYTES[i * 6 + k] = text.charCodeAt(k);
+});
 /**
  * "YYYY-MM-DDTHH:" of a few local hours, by hour number modulo the size: the events in flight span
  * one moment in every zone (about a day of local hours), so the hours in use do not evict each other.
@@ -405,16 +410,37 @@ function copyAscii(buf: Uint8Array, pos: number, s: string): number {
 }
 
 /** formatTimestamp(t, offsetMinutes) as ASCII bytes (no quotes). */
-function writeTimestamp(buf: Uint8Array, pos: number, t: number, offsetMinutes: number): number {
+export function writeTimestamp(buf: Uint8Array, pos: number, t: number, offsetMinutes: number): number {
   const local = Math.trunc(t + offsetMinutes * 60_000);
   const hour = Math.floor(local / HOUR);
-  const offset = OFFSET_TEXT[offsetMinutes + 1439];
-  if (!(hour >= FIRST_HOUR && hour <= LAST_HOUR) || offset === undefined)
+  const o = offsetMinutes + 1439;
+  if (!(hour >= FIRST_HOUR && hour <= LAST_HOUR) || OFFSET_TEXT[o] === undefined)
     return copyAscii(buf, pos, formatTimestamp(t, offsetMinutes));
-  let p = copyAscii(buf, pos, hourPrefix(hour));
+  // "YYYY-MM-DDTHH:" from the cache, then "MM:SS.mmm" as digits, then the offset from its table.
+  const prefix = hourPrefix(hour);
+  let p = pos;
+  for (let i = 0; i < 14; i++) buf[p + i] = prefix.charCodeAt(i);
+  p += 14;
   const inHour = local - hour * HOUR;
   const sec = Math.floor(inHour / 1000);
-  p = copyAscii(buf, p, MINUTES_SECONDS[sec] as string);
-  p = copyAscii(buf, p, MILLIS[inHour - sec * 1000] as string);
-  return copyAscii(buf, p, offset);
+  const ms = inHour - sec * 1000;
+  const min = Math.floor(sec / 60);
+  const s = sec - min * 60;
+  const m10 = Math.floor(min / 10);
+  const s10 = Math.floor(s / 10);
+  const ms100 = Math.floor(ms / 100);
+  const ms10 = Math.floor(ms / 10);
+  buf[p] = 0x30 + m10;
+  buf[p + 1] = 0x30 + min - m10 * 10;
+  buf[p + 2] = 0x3a;
+  buf[p + 3] = 0x30 + s10;
+  buf[p + 4] = 0x30 + s - s10 * 10;
+  buf[p + 5] = 0x2e;
+  buf[p + 6] = 0x30 + ms100;
+  buf[p + 7] = 0x30 + ms10 - ms100 * 10;
+  buf[p + 8] = 0x30 + ms - ms10 * 10;
+  p += 9;
+  const offsetAt = o * 6;
+  for (let i = 0; i < 6; i++) buf[p + i] = OFFSET_BYTES[offsetAt + i] as number;
+  return p + 6;
 }
