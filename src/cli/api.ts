@@ -3,9 +3,9 @@ import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { buildApi } from "../api/server.ts";
 import { ConfigError, loadConfig } from "../config/config.ts";
-import { createPgStore, isTransientDbError } from "../io/pg/index.ts";
+import { createPgStore } from "../io/pg/index.ts";
 import { createLogger } from "../observe/logger.ts";
-import { retryTransient } from "../pipeline/retry.ts";
+import { migrateWithRetry } from "./migrate-retry.ts";
 import { intFlag, requireServices, shutdownSignal } from "./options.ts";
 
 export function registerApi(program: Command): void {
@@ -28,12 +28,7 @@ export function registerApi(program: Command): void {
         logger,
       });
       try {
-        await retryTransient(() => store.migrate(), {
-          isTransient: isTransientDbError,
-          signal,
-          maxDelayMs: config.dbRetryMaxMs,
-          onRetry: (err, attempt) => logger.warn({ err, attempt }, "database unavailable at start; retrying"),
-        });
+        await migrateWithRetry(store, { signal, maxDelayMs: config.dbRetryMaxMs, logger });
         const metrics = new Registry();
         collectDefaultMetrics({ register: metrics, prefix: "fraudstream_api_" });
         const app = await buildApi({

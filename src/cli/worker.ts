@@ -9,9 +9,9 @@ import {
 import { createPgStore, isTransientDbError } from "../io/pg/index.ts";
 import { createLogger } from "../observe/logger.ts";
 import { createPipelineMetrics, serveMetrics } from "../observe/metrics.ts";
-import { retryTransient } from "../pipeline/retry.ts";
 import { startServing } from "../pipeline/serving.ts";
 import { runWorker } from "../pipeline/worker.ts";
+import { migrateWithRetry } from "./migrate-retry.ts";
 import { requireServices, shutdownSignal } from "./options.ts";
 
 export function registerWorker(program: Command): void {
@@ -39,14 +39,11 @@ export function registerWorker(program: Command): void {
         });
         try {
           // Applied at every start (safe to run concurrently); waits for the database like everything else.
-          await retryTransient(() => store.migrate(), {
-            isTransient: isTransientDbError,
+          await migrateWithRetry(store, {
             signal,
             maxDelayMs: config.dbRetryMaxMs,
-            onRetry: (err, attempt) => {
-              metrics.observeRetry("migrate", err);
-              logger.warn({ err, attempt }, "database unavailable at start; retrying");
-            },
+            logger,
+            onRetry: (err) => metrics.observeRetry("migrate", err),
           });
           const clientId = `${config.clientId}-worker`;
           await ensureTopics({

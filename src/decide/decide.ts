@@ -74,7 +74,8 @@ export function riskFromPoints(cutoffs: Readonly<RiskCutoffs>, points: number): 
 /**
  * The verdict on one event. `features` holds the event's feature vector (FEATURES order) at `offset`;
  * `score` is the model's, in [0, 1], higher = more anomalous. Allocates only the verdict and its hits
- * array (the hit objects are shared).
+ * array (the hit objects are shared). decideInto() into a one-slot scratch buffer, then verdictAt(), so
+ * there is one implementation of the rules' evaluation.
  */
 export function decide(
   compiled: CompiledRuleSet,
@@ -83,43 +84,18 @@ export function decide(
   offset: number,
   score: number,
 ): Verdict {
-  const rules = compiled.rules;
-  const hits: RuleHit[] = [];
-  let rulePoints = 0;
-  let forcedRisk = -1;
-  let forcedRiskRule = -1;
-  let forcedDecision = -1;
-  let forcedDecisionRule = -1;
-  for (let r = 0; r < rules.length; r++) {
-    const rule = rules[r] as (typeof rules)[number];
-    if (!rule.test(event, features, offset, score)) continue;
-    hits.push(rule.hit);
-    rulePoints += rule.weight;
-    if (rule.riskCode > forcedRisk) {
-      forcedRisk = rule.riskCode;
-      forcedRiskRule = r;
-    }
-    if (rule.decisionCode > forcedDecision) {
-      forcedDecision = rule.decisionCode;
-      forcedDecisionRule = r;
-    }
-  }
-  const sp = round9(scorePoints(compiled, score));
-  const rp = round9(rulePoints);
-  const points = round9(sp + rp);
-  const risk = Math.max(riskCode(compiled.cutoffs, points), forcedRisk);
-  const decision = forcedDecision >= 0 ? forcedDecision : (compiled.decisionByRisk[risk] as number);
-  const verdict: Verdict = {
-    risk: RISK_LEVELS[risk] as RiskLevel,
-    decision: DECISIONS[decision] as Decision,
-    points,
-    scorePoints: sp,
-    rulePoints: rp,
-    hits,
-  };
-  if (forcedRiskRule >= 0 || forcedDecisionRule >= 0)
-    verdict.forced = forced(compiled, forcedRisk, forcedRiskRule, forcedDecision, forcedDecisionRule);
-  return verdict;
+  const out = scratchFor(compiled);
+  decideInto(compiled, event, features, offset, score, out, 0);
+  return verdictAt(compiled, out, 0);
+}
+
+/** decide()'s one-slot buffer, regrown when a rule set has more rules than it holds hits. */
+let scratch: VerdictBuffer | undefined;
+
+function scratchFor(compiled: CompiledRuleSet): VerdictBuffer {
+  if (scratch === undefined || scratch.ruleCount < compiled.rules.length)
+    scratch = VerdictBuffer.for(compiled, 1);
+  return scratch;
 }
 
 function forced(

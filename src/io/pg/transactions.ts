@@ -1,29 +1,12 @@
 // Scored transactions as the API reads them: one transaction with everything that explains its decision,
 // the user's recent history, and labelled scores for the model page. Parameterised SQL only.
+import type { ScoredRow } from "../../pipeline/ports.ts";
 import type { Db } from "./db.ts";
 
-export interface ScoredTransaction {
-  transactionId: string;
+/** A stored ScoredRow as the API returns it: timestamps as ISO 8601 strings, plus when it was written. */
+export interface ScoredTransaction
+  extends Omit<ScoredRow, "eventTime" | "producedAt" | "ingestedAt" | "source"> {
   eventTime: string;
-  userId: string;
-  cardId: string | null;
-  amount: number;
-  currency: string;
-  merchantId: string | null;
-  merchantCategory: string | null;
-  country: string | null;
-  channel: string | null;
-  device: string | null;
-  features: Record<string, number>;
-  score: number;
-  risk: string;
-  decision: string;
-  modelVersion: string;
-  ruleSetVersion: string;
-  explanation: Record<string, unknown> | null;
-  isFraud: boolean | null;
-  fraudType: string | null;
-  payload: Record<string, unknown>;
   producedAt: string;
   ingestedAt: string;
   processedAt: string;
@@ -43,32 +26,21 @@ export type HistoryItem = Pick<
   | "decision"
 >;
 
-interface Row {
-  transaction_id: string;
-  event_time: Date | string;
-  user_id: string;
-  card_id: string | null;
-  amount: string;
-  currency: string;
-  merchant_id: string | null;
-  merchant_category: string | null;
-  country: string | null;
-  channel: string | null;
-  device: string | null;
-  features: Record<string, number>;
-  score: number;
-  risk: string;
-  decision: string;
-  model_version: string;
-  rule_set_version: string;
-  explanation: Record<string, unknown> | null;
-  is_fraud: boolean | null;
-  fraud_type: string | null;
-  payload: Record<string, unknown>;
-  produced_at: Date | string;
-  ingested_at: Date | string;
-  processed_at: Date | string;
-}
+/** A property name as its column is named: `transactionId` → `transaction_id`. */
+type SnakeCase<S extends string> = S extends `${infer C}${infer Rest}`
+  ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${SnakeCase<Rest>}`
+  : S;
+
+type Timestamp = "eventTime" | "producedAt" | "ingestedAt" | "processedAt";
+
+/** A row of transactions_scored as selected below: amount as text (numeric), timestamps as pg returns them. */
+type Row = {
+  [K in keyof ScoredTransaction as SnakeCase<K>]: K extends Timestamp
+    ? Date | string
+    : K extends "amount"
+      ? string
+      : ScoredTransaction[K];
+};
 
 const iso = (v: Date | string): string => new Date(v).toISOString();
 
