@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { buildApi } from "../src/api/server.ts";
 import { defaultRuleSet } from "../src/decide/defaults.ts";
+import { createAlertStore } from "../src/io/pg/alerts.ts";
 import { createModelRegistry, createPgStore, type PgStore } from "../src/io/pg/index.ts";
 import { createLogger } from "../src/observe/logger.ts";
 import type { ScoredRow } from "../src/pipeline/ports.ts";
@@ -130,31 +131,74 @@ describe("API", () => {
     );
   });
 
+  it("tells each key its role and what it may do", async () => {
+    const expected = {
+      viewer: { canLabel: false, canAssign: false, canEditLists: false, canAdmin: false },
+      analyst: { canLabel: true, canAssign: true, canEditLists: true, canAdmin: false },
+      admin: { canLabel: true, canAssign: true, canEditLists: true, canAdmin: true },
+    };
+    for (const role of ["viewer", "analyst", "admin"] as const) {
+      const r = await call("/api/me", { key: role });
+      assert.equal(r.status, 200, role);
+      const me = r.body as { role: string; name: string };
+      assert.deepEqual(me, { role, name: `${role}:${KEYS[role].slice(0, 4)}…`, ...expected[role] }, role);
+    }
+    assert.equal((await call("/api/me")).status, 401);
+    assert.equal((await call("/api/me", { key: "not-a-key-at-all-0000" })).status, 401);
+  });
+
   it("filters alerts and pages through them with a cursor, newest first", async () => {
     const all = (await call("/api/alerts?limit=500", { key: "viewer" })).body as {
       items: { seq: number; risk: string; userId: string }[];
+      total: number;
+      totalCapped: boolean;
     };
     assert.equal(all.items.length, 12);
+    assert.equal(all.total, 12);
+    assert.equal(all.totalCapped, false);
     assert.deepEqual(
       all.items.map((a) => a.seq),
       [...all.items.map((a) => a.seq)].sort((x, y) => y - x),
     );
     const critical = (await call("/api/alerts?risk=CRITICAL", { key: "viewer" })).body as {
       items: { risk: string }[];
+      total: number;
     };
     assert.equal(critical.items.length, 3);
+    assert.equal(critical.total, 3);
     assert.ok(critical.items.every((a) => a.risk === "CRITICAL"));
     const user = (await call("/api/alerts?user_id=api-user-1&risk=HIGH,CRITICAL", { key: "viewer" }))
       .body as {
       items: { userId: string }[];
+      total: number;
     };
     assert.equal(user.items.length, 4);
+    assert.equal(user.total, 4);
     const from = new Date(T0 + 6 * 60_000).toISOString();
     const to = new Date(T0 + 9 * 60_000).toISOString();
     const windowed = (await call(`/api/alerts?from=${from}&to=${to}`, { key: "viewer" })).body as {
       items: unknown[];
+      total: number;
     };
     assert.equal(windowed.items.length, 3);
+    assert.equal(windowed.total, 3);
+
+    // The total counts the filter over every page: the same on page 1 and page 2 (the cursor aside).
+    const high1 = (await call("/api/alerts?risk=HIGH&limit=4", { key: "viewer" })).body as {
+      items: unknown[];
+      nextCursor: number | null;
+      total: number;
+    };
+    assert.deepEqual([high1.items.length, high1.total], [4, 9]);
+    const high2 = (await call(`/api/alerts?risk=HIGH&limit=4&cursor=${high1.nextCursor}`, { key: "viewer" }))
+      .body as { items: unknown[]; total: number };
+    assert.deepEqual([high2.items.length, high2.total], [4, 9]);
+    const nobody = (await call("/api/alerts?user_id=nobody", { key: "viewer" })).body;
+    assert.deepEqual(nobody, { items: [], nextCursor: null, total: 0, totalCapped: false });
+    // Past the cap the count stops and says so (a small cap here; the API's is 10,000).
+    const alertStore = createAlertStore(store.db);
+    assert.deepEqual(await alertStore.count({}, 5), { total: 5, capped: true });
+    assert.deepEqual(await alertStore.count({ risk: ["CRITICAL"] }, 3), { total: 3, capped: false });
 
     const seen: number[] = [];
     let cursor: number | null = null;
@@ -178,6 +222,11 @@ describe("API", () => {
       ["/api/alerts?from=yesterday", /from/],
       ["/api/alerts?status=maybe", /status/],
       ["/api/stats?window=-5", /window/],
+      ["/api/stats?bucket=5", /querystring\.bucket/],
+      ["/api/stats?bucket=86401", /querystring\.bucket/],
+      ["/api/stats?bucket=1.5", /querystring\.bucket/],
+      ["/api/stats?bucket=minute", /querystring\.bucket/],
+      ["/api/stats?window=2592000&bucket=60", /querystring\.bucket.*at least 260/],
       ["/api/transactions/has%20space", /id/],
     ] as const) {
       const r = await call(path, { key: "viewer" });
@@ -285,6 +334,36 @@ describe("API", () => {
       stats.byHour.map((h) => h.hour),
       [12],
     );
+  });
+
+  it("buckets risk over time by the bucket parameter, per minute by default", async () => {
+    type Series = {
+      events: number;
+      bucketSeconds: number;
+      riskOverTime: { minute: string; risk: string; count: number }[];
+    };
+    const check = (s: Series, bucket: number) => {
+      assert.equal(s.bucketSeconds, bucket);
+      assert.ok(s.riskOverTime.length > 0);
+      for (const p of s.riskOverTime)
+        assert.equal((Date.parse(p.minute) / 1000) % bucket, 0, `${p.minute} starts a ${bucket} s bucket`);
+      assert.equal(
+        s.riskOverTime.reduce((n, p) => n + p.count, 0),
+        s.events,
+        "every event in one bucket",
+      );
+      const keys = s.riskOverTime.map((p) => `${p.minute}/${p.risk}`);
+      assert.equal(new Set(keys).size, keys.length, "one point per bucket and risk");
+    };
+    const byDefault = (await call("/api/stats?window=86400", { key: "viewer" })).body as Series;
+    check(byDefault, 60);
+    for (const bucket of [10, 300, 3600, 86_400]) {
+      const r = await call(`/api/stats?window=86400&bucket=${bucket}`, { key: "viewer" });
+      assert.equal(r.status, 200, String(bucket));
+      check(r.body as Series, bucket);
+    }
+    // A default window of an hour with 10 s buckets is 360 buckets: allowed.
+    assert.equal((await call("/api/stats?bucket=10", { key: "viewer" })).status, 200);
   });
 
   it("reports the model's performance on labelled data with curves and a threshold sweep", async () => {
@@ -457,6 +536,7 @@ describe("API", () => {
     assert.equal(other.headers.get("access-control-allow-origin"), null);
     const spec = (await call("/docs/json")).body as { paths: Record<string, unknown> };
     for (const p of [
+      "/api/me",
       "/api/alerts",
       "/api/transactions/{id}",
       "/api/alerts/{id}/feedback",
@@ -515,6 +595,8 @@ describe("API", () => {
       ["POST", "/api/alerts/{v}/feedback"],
       ["POST", "/api/alerts/{v}/assign"],
       ["GET", "/api/stats?window={v}"],
+      ["GET", "/api/stats?window={v}&bucket={v}"],
+      ["GET", "/api/me?{q}={v}"],
       ["GET", "/api/stats/model?limit={v}&points={v}"],
       ["POST", "/api/models/{v}/promote"],
       ["POST", "/api/models/rollback"],

@@ -1,7 +1,9 @@
 // The analyst dashboard in a real browser (Debian's Chromium driven by playwright-core) against a real
 // `fraudstream demo` process: alerts arrive live and the feed keeps up, one is opened, explained and
-// labelled, the stats follow; the model page draws its curves and the threshold slider moves the
-// numbers; a viewer key may look but not label; a wrong key gets the prompt. Screenshots (1280×800 and
+// labelled, the stats follow; the review queue says how many alerts match and pages through them, and an
+// alert is assigned to the key; the model page draws its curves and the threshold slider moves the
+// numbers; a viewer key (told its role by GET /api/me) may look but not label or assign; a wrong key
+// gets the prompt. Screenshots (1280×800 and
 // 390×844) go to test-artifacts/.
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -193,6 +195,8 @@ describe("dashboard (Chromium)", { timeout: 600_000 }, () => {
     assert.doesNotMatch(page.url(), /key=/);
     assert.equal(new URL(page.url()).hash, "#/live");
     assert.equal(await page.evaluate(() => sessionStorage.getItem("fraudstream.apiKey")), adminKey);
+    // The role comes from GET /api/me, not from a refused request.
+    await page.getByTestId("key-role").filter({ hasText: "admin" }).waitFor();
   });
 
   it("shows alerts arriving live and keeps up with them", async () => {
@@ -277,17 +281,52 @@ describe("dashboard (Chromium)", { timeout: 600_000 }, () => {
     await shot(page, "review-1280");
   });
 
-  it("pages through the review queue", async () => {
+  it("pages through the review queue, saying which page of how many", async () => {
     await page.getByTestId("nav-review").click();
     await page.getByTestId("detail-empty").waitFor();
     await page.getByTestId("queue-row").first().waitFor();
+    const total = page.getByTestId("queue-total");
+    await waitUntil("the queue's total", async () => (await total.getAttribute("data-value")) !== "");
     const before = await page.getByTestId("queue-row").count();
+    const n = await numberAttr(page, "queue-total");
+    // The demo keeps raising alerts: the queue's count is the API's at the queue's load, no more than now.
+    const res = await fetch(`${base}/api/alerts?status=open&limit=1`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    const now = ((await res.json()) as { total: number }).total;
+    assert.ok(n >= before && n <= now, `queue total ${n}: ${before} shown, ${now} open now`);
+    const more = (await total.getAttribute("data-capped")) === "true" ? "\\+" : "";
+    const pages = Math.ceil(n / 30).toLocaleString("en-US");
+    assert.match((await total.textContent()) ?? "", new RegExp(`^page 1 of ${pages}${more} · `));
     await page.getByTestId("load-more").click();
     await waitUntil("the next page", async () => (await page.getByTestId("queue-row").count()) > before);
+    await total.filter({ hasText: /^page 2 of / }).waitFor();
     const ids = await page
       .getByTestId("queue-row")
       .evaluateAll((els) => els.map((e) => e.getAttribute("data-id")));
     assert.equal(new Set(ids).size, ids.length, "no alert twice in the queue");
+  });
+
+  it("assigns an alert to the key from its detail panel and shows the assignee", async () => {
+    const row = page.getByTestId("queue-row").first();
+    const id = await row.getAttribute("data-id");
+    assert.ok(id);
+    await row.click();
+    const detail = page.locator(`[data-testid="detail"][data-id="${id}"]`);
+    await detail.waitFor();
+    const assignee = detail.getByTestId("detail-assignee");
+    assert.equal(await assignee.getAttribute("data-value"), "");
+    await detail.getByTestId("assign-me").filter({ hasText: "Assign to me" }).click();
+    await waitUntil("the assignee", async () => (await assignee.getAttribute("data-value")) !== "");
+    const shown = await assignee.getAttribute("data-value");
+    assert.match(shown ?? "", /^admin:/);
+    assert.equal((await detail.getByTestId("assign-me").textContent())?.trim(), "Unassign");
+    const res = await fetch(`${base}/api/transactions/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${adminKey}` },
+    });
+    const stored = ((await res.json()) as { alert: { assignee: string | null } }).alert.assignee;
+    assert.equal(stored, shown, "the API stored what the page shows");
+    await shot(page, "assigned-1280");
   });
 
   it("draws the model's ROC and PR curves and moves precision/recall with the threshold", async () => {
@@ -351,24 +390,28 @@ describe("dashboard (Chromium)", { timeout: 600_000 }, () => {
     assert.deepEqual(phoneErrors, []);
   });
 
-  it("lets a viewer key look but not label", async () => {
+  it("lets a viewer key look but not label or assign, knowing its role up front", async () => {
     const viewer = await browser!.newContext({ viewport: DESKTOP });
+    const viewerErrors = watchErrors(viewer);
     const p = await viewer.newPage();
     await p.goto(`${base}/#key=${VIEWER_KEY}`);
+    await p.getByTestId("key-role").filter({ hasText: "viewer" }).waitFor();
     await p.getByTestId("nav-review").click();
     const row = p.getByTestId("queue-row").first();
     await row.waitFor({ timeout: 30_000 });
     await row.click();
     const detail = p.getByTestId("detail");
-    await detail.getByTestId("label-fraud").click();
-    const result = detail.getByTestId("label-result");
-    await result.filter({ hasText: "403" }).waitFor();
-    assert.match((await result.textContent()) ?? "", /analyst/);
+    await detail.getByTestId("detail-assignee").waitFor();
+    // Disabled and explained before any attempt: no 403 needed to find out.
+    assert.match((await detail.getByTestId("label-denied").textContent()) ?? "", /role is viewer/);
     assert.equal(await detail.getByTestId("label-fraud").isDisabled(), true);
     assert.equal(await detail.getByTestId("label-fp").isDisabled(), true);
+    assert.equal(await detail.getByTestId("label-result").count(), 0);
+    assert.equal(await detail.getByTestId("assign-me").count(), 0, "no assign button for a viewer");
     assert.equal((await detail.getByTestId("detail-status").textContent())?.trim(), "open");
     await shot(p, "viewer-denied-1280");
     await viewer.close();
+    assert.deepEqual(viewerErrors, []);
   });
 
   it("asks for a key when the one in the link is wrong", async () => {

@@ -9,6 +9,22 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 export type Role = "viewer" | "analyst" | "admin";
 const RANK: Record<Role, number> = { viewer: 0, analyst: 1, admin: 2 };
 
+/**
+ * The least role each guarded action needs. The routes require these and `GET /api/me` reports them,
+ * so what the dashboard offers a key cannot drift from what the API allows it.
+ */
+export const NEEDS = {
+  label: "analyst",
+  assign: "analyst",
+  editLists: "analyst",
+  admin: "admin",
+} as const satisfies Record<string, Role>;
+
+/** Whether `role` is at least `needed`. */
+export function allows(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
+}
+
 export interface Principal {
   role: Role;
   /** A short, non-secret name for logs and audit columns: the role and the key's first 4 characters. */
@@ -62,7 +78,7 @@ export class Authenticator {
       const principal = this.identify(presented);
       if (principal === null)
         return void (await reply.code(401).send({ error: "unauthorized", message: "unknown API key" }));
-      if (RANK[principal.role] < RANK[role])
+      if (!allows(principal.role, role))
         return void (await reply.code(403).send({
           error: "forbidden",
           message: `this needs the ${role} role; the key has ${principal.role}`,

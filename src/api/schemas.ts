@@ -5,6 +5,20 @@ import { DecisionSchema, RiskLevelSchema } from "../decide/levels.ts";
 
 export const ErrorSchema = z.object({ error: z.string(), message: z.string() });
 
+export const RoleSchema = z.enum(["viewer", "analyst", "admin"]);
+
+/** The calling key: its role and what that role may do, so a client offers only what will be allowed. */
+export const MeSchema = z.object({
+  role: RoleSchema,
+  name: z
+    .string()
+    .describe("How the API records this key (reviewedBy, audit columns); what 'assign to me' assigns to"),
+  canLabel: z.boolean().describe("POST /api/alerts/{id}/feedback"),
+  canAssign: z.boolean().describe("POST /api/alerts/{id}/assign"),
+  canEditLists: z.boolean().describe("POST/DELETE /api/lists/{name}"),
+  canAdmin: z.boolean().describe("Model promotion and roll back, rule-set changes"),
+});
+
 export const AlertStatusSchema = z.enum(["open", "confirmed_fraud", "false_positive"]);
 
 const isoTime = z.iso.datetime({ offset: true });
@@ -55,9 +69,19 @@ export const AlertQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
 });
 
+/** Counting stops here: past it `total` is a lower bound (`totalCapped`), so a broad filter stays cheap. */
+export const ALERT_COUNT_CAP = 10_000;
+
 export const AlertPageSchema = z.object({
   items: z.array(AlertSchema),
   nextCursor: z.number().int().nullable(),
+  total: z
+    .number()
+    .int()
+    .describe(
+      `Alerts matching the filter over all pages (the cursor aside), counted up to ${ALERT_COUNT_CAP}`,
+    ),
+  totalCapped: z.boolean().describe("True when more alerts match than `total`: the count stopped at the cap"),
 });
 
 export const TransactionIdParams = z.object({
@@ -120,15 +144,39 @@ export const TransactionDetailSchema = z.object({
 
 const counted = z.object({ key: z.string(), events: z.number(), alerts: z.number() });
 
-export const StatsQuerySchema = z.object({
-  window: z.coerce
-    .number()
-    .int()
-    .min(10)
-    .max(30 * 86_400)
-    .default(3600)
-    .describe("Window of processing time ending now, seconds"),
-});
+/** riskOverTime buckets a chosen bucket size may make over the window (the 60 s default is exempt). */
+export const MAX_STATS_BUCKETS = 10_000;
+export const DEFAULT_STATS_BUCKET = 60;
+
+export const StatsQuerySchema = z
+  .object({
+    window: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(30 * 86_400)
+      .default(3600)
+      .describe("Window of processing time ending now, seconds"),
+    bucket: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(86_400)
+      .optional()
+      .describe(
+        `Width of the riskOverTime buckets, seconds (default ${DEFAULT_STATS_BUCKET}); ` +
+          `at most ${MAX_STATS_BUCKETS} buckets per window`,
+      ),
+  })
+  // Without a bucket the series stays per minute, as before the parameter existed, whatever the window.
+  .superRefine((q, ctx) => {
+    if (q.bucket !== undefined && Math.ceil(q.window / q.bucket) > MAX_STATS_BUCKETS)
+      ctx.addIssue({
+        code: "custom",
+        path: ["bucket"],
+        message: `makes more than ${MAX_STATS_BUCKETS} buckets over a window of ${q.window} s; use at least ${Math.ceil(q.window / MAX_STATS_BUCKETS)}`,
+      });
+  });
 
 export const StatsSchema = z.object({
   windowSeconds: z.number(),
@@ -138,7 +186,14 @@ export const StatsSchema = z.object({
   alertRate: z.number(),
   openAlerts: z.number(),
   latencyMs: z.object({ p50: z.number().nullable(), p99: z.number().nullable() }),
-  riskOverTime: z.array(z.object({ minute: z.string(), risk: z.string(), count: z.number() })),
+  bucketSeconds: z.number().int().describe("Width of the riskOverTime buckets, seconds"),
+  riskOverTime: z.array(
+    z.object({
+      minute: z.string().describe("Start of the bucket (named when buckets were always a minute)"),
+      risk: z.string(),
+      count: z.number(),
+    }),
+  ),
   byCountry: z.array(counted),
   byCategory: z.array(counted),
   byHour: z.array(z.object({ hour: z.number(), events: z.number(), alerts: z.number() })),

@@ -30,6 +30,7 @@ import { type ApiKey, Authenticator } from "./auth.ts";
 import type { ApiContext } from "./context.ts";
 import { AlertFeed } from "./live.ts";
 import { alertRoutes } from "./routes/alerts.ts";
+import { meRoutes } from "./routes/me.ts";
 import { modelRoutes } from "./routes/models.ts";
 import { ruleRoutes } from "./routes/rules.ts";
 import { statsRoutes } from "./routes/stats.ts";
@@ -110,7 +111,7 @@ export async function buildApi(opts: ApiOptions) {
       info: {
         title: "fraudstream API",
         version: "0.1.0",
-        description: "Alerts, feedback, statistics, models.",
+        description: "Alerts, feedback, statistics, models; GET /api/me tells a key its role.",
       },
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
       security: [{ apiKey: [] }],
@@ -188,6 +189,7 @@ export async function buildApi(opts: ApiOptions) {
       reply.header("content-type", metrics.contentType).send(await metrics.metrics()),
     );
 
+  await app.register(meRoutes, ctx);
   await app.register(alertRoutes, ctx);
   await app.register(statsRoutes, ctx);
   await app.register(modelRoutes, ctx);

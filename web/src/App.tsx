@@ -1,15 +1,24 @@
-// The shell: the API key (from the link, the tab's session storage, or a prompt), the hash routes, the
-// stats tiles every page shares (polled every 2 s) and the live stream, which stays open across pages.
+// The shell: the API key (from the link, the tab's session storage, or a prompt) and what it may do
+// (GET /api/me), the hash routes, the stats tiles every page shares (polled every 2 s) and the live
+// stream, which stays open across pages.
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, api, describeError, initKey, setKey, setUnauthorizedListener } from "./api.ts";
 import { ms, num, pct } from "./format.ts";
-import { usePolling } from "./hooks.ts";
+import { useLoad, usePolling } from "./hooks.ts";
 import { LivePage } from "./pages/Live.tsx";
 import { ModelPage } from "./pages/Model.tsx";
 import { ModelsPage } from "./pages/Models.tsx";
 import { ReviewPage } from "./pages/Review.tsx";
-import { type Abilities, SharedContext, StreamContext, useShared, useStream } from "./shared.ts";
+import {
+  type Ability,
+  abilitiesOf,
+  bucketFor,
+  SharedContext,
+  StreamContext,
+  useShared,
+  useStream,
+} from "./shared.ts";
 import { useAlertStream } from "./stream.ts";
 
 const STATS_EVERY_MS = 2000;
@@ -92,7 +101,7 @@ function KeyPrompt({ error, onKey }: { error: string | undefined; onKey: (key: s
     // Try the key before switching to the dashboard, so a typo is reported here.
     setKey(k);
     try {
-      await api.alerts({ limit: 1 });
+      await api.me();
       onKey(k);
     } catch (err) {
       setKey(null);
@@ -136,17 +145,20 @@ function Dashboard({ apiKey, onForget }: { apiKey: string; onForget: () => void 
   const route = useRoute();
   const [statsWindow, setStatsWindow] = useState(900);
   const stats = usePolling(
-    (signal) => api.stats(statsWindow, signal),
+    (signal) => api.stats(statsWindow, bucketFor(statsWindow), signal),
     STATS_EVERY_MS,
     `${apiKey}:${statsWindow}`,
   );
-  const [denied, setDenied] = useState<Abilities>({ label: null, admin: null });
-  const deny = useCallback((what: keyof Abilities, err: unknown) => {
+  const me = useLoad((_key, signal) => api.me(signal), apiKey);
+  const [denied, setDenied] = useState<Partial<Record<Ability, string>>>({});
+  const deny = useCallback((what: Ability, err: unknown) => {
     if (err instanceof ApiError && err.status === 403) setDenied((d) => ({ ...d, [what]: err.message }));
   }, []);
+  const meFailed = me.error !== undefined;
+  const abilities = useMemo(() => abilitiesOf(me.data, meFailed, denied), [me.data, meFailed, denied]);
   const shared = useMemo(
-    () => ({ stats, statsWindow, setStatsWindow, denied, deny }),
-    [stats, statsWindow, denied, deny],
+    () => ({ stats, statsWindow, setStatsWindow, me: me.data, abilities, deny }),
+    [stats, statsWindow, me.data, abilities, deny],
   );
 
   return (
@@ -175,6 +187,11 @@ function Dashboard({ apiKey, onForget }: { apiKey: string; onForget: () => void 
             ))}
           </nav>
           <StreamState />
+          {me.data === undefined ? null : (
+            <span class="key-role" title={`Signed in as ${me.data.name}`} data-testid="key-role">
+              {me.data.role}
+            </span>
+          )}
           <button type="button" class="link" onClick={onForget} data-testid="sign-out">
             Forget key
           </button>

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type {
   AlertPageSchema,
   AlertSchema,
+  MeSchema,
   ModelPerformanceSchema,
   ModelSummarySchema,
   StatsSchema,
@@ -12,6 +13,7 @@ import type {
 
 export type Alert = z.output<typeof AlertSchema>;
 export type AlertPage = z.output<typeof AlertPageSchema>;
+export type Me = z.output<typeof MeSchema>;
 export type Stats = z.output<typeof StatsSchema>;
 export type TransactionDetail = z.output<typeof TransactionDetailSchema>;
 export type ModelPerformance = z.output<typeof ModelPerformanceSchema>;
@@ -121,8 +123,9 @@ const q = (params: Record<string, string | number | undefined>) => {
 
 // Relative paths: the dashboard is served by the API itself, possibly behind a path prefix.
 export const api = {
-  stats: (windowSeconds: number, signal?: AbortSignal) =>
-    request<Stats>(`api/stats${q({ window: windowSeconds })}`, { signal }),
+  me: (signal?: AbortSignal) => request<Me>("api/me", { signal }),
+  stats: (windowSeconds: number, bucketSeconds: number, signal?: AbortSignal) =>
+    request<Stats>(`api/stats${q({ window: windowSeconds, bucket: bucketSeconds })}`, { signal }),
   alerts: (
     p: { status?: string; risk?: string; cursor?: number; limit?: number; user_id?: string },
     signal?: AbortSignal,
@@ -134,6 +137,8 @@ export const api = {
       method: "POST",
       body: note.trim() === "" ? { label } : { label, note: note.trim() },
     }),
+  assign: (id: string, assignee: string | null) =>
+    request<Alert>(`api/alerts/${encodeURIComponent(id)}/assign`, { method: "POST", body: { assignee } }),
   modelPerformance: (signal?: AbortSignal) =>
     request<ModelPerformance>(`api/stats/model${q({ points: 200 })}`, { signal }),
   models: (signal?: AbortSignal) => request<ModelSummary[]>("api/models", { signal }),

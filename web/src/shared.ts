@@ -1,25 +1,56 @@
-// State every page shares, as contexts: the stats poll, what the key was refused, and the live stream.
+// State every page shares, as contexts: the stats poll, the key's identity and what it may do, and the
+// live stream.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import type { Stats } from "./api.ts";
+import type { Me, Stats } from "./api.ts";
 import type { Polled } from "./hooks.ts";
 import type { AlertStream } from "./stream.ts";
 
+export type Ability = "label" | "assign" | "admin";
+
 /**
- * Why the key may not label or administer, as the API said in a 403; null until it refuses. Learnt on
- * the first attempt because no endpoint tells a key's role.
+ * What the key may do: null when allowed, otherwise why not. From GET /api/me; a 403 the API answers
+ * anyway (the API restarted with other keys under an open tab) overrides it.
  */
-export interface Abilities {
-  label: string | null;
-  admin: string | null;
+export interface Abilities extends Record<Ability, string | null> {
+  /** False until /api/me answered, so that a viewer never sees a button enabled for a moment. */
+  known: boolean;
+}
+
+/**
+ * Abilities from /api/me (`me`), or, when it failed (`failed`), none refused up front: the API still
+ * decides, and a 403 lands in `denied`.
+ */
+export function abilitiesOf(
+  me: Me | undefined,
+  failed: boolean,
+  denied: Partial<Record<Ability, string>>,
+): Abilities {
+  const known = me !== undefined || failed;
+  const why = (allowed: boolean | undefined) =>
+    allowed === false && me !== undefined ? `its role is ${me.role}` : null;
+  return {
+    known,
+    label: denied.label ?? why(me?.canLabel),
+    assign: denied.assign ?? why(me?.canAssign),
+    admin: denied.admin ?? why(me?.canAdmin),
+  };
+}
+
+/** Width of the rate chart's buckets for a stats window: a round size giving about 60 points. */
+export function bucketFor(windowSeconds: number): number {
+  const sizes = [10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 43_200, 86_400];
+  return sizes.find((s) => s >= windowSeconds / 60) ?? 86_400;
 }
 
 interface Shared {
   stats: Polled<Stats>;
   statsWindow: number;
   setStatsWindow: (s: number) => void;
-  denied: Abilities;
-  deny: (what: keyof Abilities, err: unknown) => void;
+  /** The key as the API sees it; undefined until GET /api/me answers (or if it fails). */
+  me: Me | undefined;
+  abilities: Abilities;
+  deny: (what: Ability, err: unknown) => void;
 }
 
 export const SharedContext = createContext<Shared | null>(null);

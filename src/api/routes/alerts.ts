@@ -4,8 +4,10 @@ import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Alert } from "../../io/pg/alerts.ts";
+import { NEEDS } from "../auth.ts";
 import type { ApiContext } from "../context.ts";
 import {
+  ALERT_COUNT_CAP,
   AlertPageSchema,
   AlertQuerySchema,
   AlertSchema,
@@ -29,7 +31,7 @@ export const alertRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
     {
       preHandler: auth.require("viewer"),
       schema: {
-        summary: "Alerts, newest first",
+        summary: "Alerts, newest first, and how many match the filter (counted up to a cap)",
         tags: ["alerts"],
         querystring: AlertQuerySchema,
         response: { 200: AlertPageSchema, 400: ErrorSchema },
@@ -37,15 +39,12 @@ export const alertRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
     },
     async (req) => {
       const q = req.query;
-      return alerts.list({
-        userId: q.user_id,
-        risk: q.risk,
-        status: q.status,
-        from: q.from,
-        to: q.to,
-        before: q.cursor,
-        limit: q.limit,
-      });
+      const filter = { userId: q.user_id, risk: q.risk, status: q.status, from: q.from, to: q.to };
+      const [page, count] = await Promise.all([
+        alerts.list({ ...filter, before: q.cursor, limit: q.limit }),
+        alerts.count(filter, ALERT_COUNT_CAP),
+      ]);
+      return { ...page, total: count.total, totalCapped: count.capped };
     },
   );
 
@@ -76,7 +75,7 @@ export const alertRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
   app.post(
     "/api/alerts/:id/feedback",
     {
-      preHandler: auth.require("analyst"),
+      preHandler: auth.require(NEEDS.label),
       schema: {
         summary: "Label an alert as confirmed fraud or a false positive",
         tags: ["alerts"],
@@ -97,7 +96,7 @@ export const alertRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
   app.post(
     "/api/alerts/:id/assign",
     {
-      preHandler: auth.require("analyst"),
+      preHandler: auth.require(NEEDS.assign),
       schema: {
         summary: "Assign an alert to an analyst (null unassigns)",
         tags: ["alerts"],

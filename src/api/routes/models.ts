@@ -4,6 +4,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { ModelRegistryError, type ModelSummary } from "../../io/pg/models.ts";
+import { NEEDS } from "../auth.ts";
 import type { ApiContext } from "../context.ts";
 import { ErrorSchema, ModelIdParams, ModelSummarySchema } from "../schemas.ts";
 
@@ -30,7 +31,7 @@ export const modelRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
   app.post(
     "/api/models/:id/promote",
     {
-      preHandler: auth.require("admin"),
+      preHandler: auth.require(NEEDS.admin),
       schema: {
         summary: "Make a model the active one (workers switch within FRAUDSTREAM_RELOAD_MS)",
         tags: ["models"],
@@ -61,7 +62,7 @@ export const modelRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
   app.post(
     "/api/models/rollback",
     {
-      preHandler: auth.require("admin"),
+      preHandler: auth.require(NEEDS.admin),
       schema: {
         summary: "Re-activate the model that was active before the current one",
         tags: ["models"],

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { compileRuleSet } from "../../decide/compile.ts";
 import { parseRuleSet, RuleSetError } from "../../decide/rules.ts";
 import { RuleSetRegistryError } from "../../io/pg/rule-sets.ts";
+import { NEEDS } from "../auth.ts";
 import type { ApiContext } from "../context.ts";
 import { ErrorSchema } from "../schemas.ts";
 
@@ -71,7 +72,7 @@ export const ruleRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) =
   app.post(
     "/api/rule-sets",
     {
-      preHandler: auth.require("admin"),
+      preHandler: auth.require(NEEDS.admin),
       schema: {
         summary:
           "Store a rule set (validated and compiled first; every problem is reported with its JSON path)",
@@ -101,7 +102,7 @@ export const ruleRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) =
   app.post(
     "/api/rule-sets/:version/activate",
     {
-      preHandler: auth.require("admin"),
+      preHandler: auth.require(NEEDS.admin),
       schema: {
         summary: "Make a stored rule set the active one (workers switch within FRAUDSTREAM_RELOAD_MS)",
         tags: ["rules"],
@@ -140,7 +141,7 @@ export const ruleRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) =
   app.post(
     "/api/lists/:name",
     {
-      preHandler: auth.require("analyst"),
+      preHandler: auth.require(NEEDS.editLists),
       schema: {
         summary:
           "Add values to a list (e.g. blocked_users); rules that reference it see them at the next poll",
@@ -158,7 +159,7 @@ export const ruleRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) =
   app.delete(
     "/api/lists/:name",
     {
-      preHandler: auth.require("analyst"),
+      preHandler: auth.require(NEEDS.editLists),
       schema: {
         summary: "Remove values from a list",
         tags: ["rules"],

@@ -5,6 +5,8 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { confusionAt, evaluate, prCurve, rocCurve } from "../../model/evaluate.ts";
 import type { ApiContext } from "../context.ts";
 import {
+  DEFAULT_STATS_BUCKET,
+  ErrorSchema,
   ModelPerformanceQuerySchema,
   ModelPerformanceSchema,
   StatsQuerySchema,
@@ -23,13 +25,14 @@ export const statsRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
     {
       preHandler: auth.require("viewer"),
       schema: {
-        summary: "Throughput, alert rate, latency, risk over time, distributions, false-positive rate",
+        summary:
+          "Throughput, alert rate, latency, risk over time (in `bucket`-second buckets), distributions, false-positive rate",
         tags: ["stats"],
         querystring: StatsQuerySchema,
-        response: { 200: StatsSchema },
+        response: { 200: StatsSchema, 400: ErrorSchema },
       },
     },
-    async (req) => ctx.stats.stats(req.query.window),
+    async (req) => ctx.stats.stats(req.query.window, req.query.bucket ?? DEFAULT_STATS_BUCKET),
   );
 
   app.get(

@@ -1,7 +1,7 @@
 // Alerts and analyst feedback (migration 0004) as the API reads and writes them. Every statement is
 // parameterised; filters are optional parameters tested for NULL in SQL, so one statement serves every
 // combination and no text is ever spliced into SQL.
-import type { Db } from "./db.ts";
+import type { Db, SqlParam } from "./db.ts";
 
 export type AlertStatus = "open" | "confirmed_fraud" | "false_positive";
 
@@ -68,6 +68,28 @@ export interface AlertRow {
   created_at: Date | string;
 }
 
+/**
+ * The list's filter, shared with the count so "N matching" means what the pages show. $1..$5 are the
+ * filters, $6 the cursor (NULL when counting: the total covers every page).
+ */
+const FILTER = `($1::text IS NULL OR user_id = $1)
+            AND ($2::text[] IS NULL OR risk = ANY($2::text[]))
+            AND ($3::text IS NULL OR status = $3)
+            AND ($4::timestamptz IS NULL OR event_time >= $4::timestamptz)
+            AND ($5::timestamptz IS NULL OR event_time < $5::timestamptz)
+            AND ($6::bigint IS NULL OR seq < $6::bigint)`;
+
+function filterParams(f: Omit<AlertFilter, "limit">): SqlParam[] {
+  return [
+    f.userId ?? null,
+    f.risk === undefined || f.risk.length === 0 ? null : [...f.risk],
+    f.status ?? null,
+    f.from ?? null,
+    f.to ?? null,
+    f.before === undefined ? null : String(f.before),
+  ];
+}
+
 export const alertColumns = `seq::text AS seq, transaction_id, event_time, user_id, amount::text AS amount, currency, country,
   merchant_category, score, risk, decision, explanation, model_version, rule_set_version, is_fraud, fraud_type,
   status, assignee, reviewed_by, reviewed_at, note, created_at`;
@@ -103,6 +125,11 @@ export function toAlert(r: AlertRow): Alert {
 
 export interface AlertStore {
   list(filter: AlertFilter): Promise<{ items: Alert[]; nextCursor: number | null }>;
+  /**
+   * How many alerts match the filter over all pages (its cursor and limit are ignored), counting at most
+   * `cap`: `capped` says more match. The cap keeps a broad filter over a large table from a full count.
+   */
+  count(filter: Omit<AlertFilter, "limit">, cap: number): Promise<{ total: number; capped: boolean }>;
   get(transactionId: string): Promise<Alert | null>;
   /** Alerts with seq above `after`, oldest first (the live stream and its resumption). */
   since(after: number, limit: number): Promise<Alert[]>;
@@ -123,27 +150,22 @@ export function createAlertStore(db: Db): AlertStore {
     async list(f) {
       const r = await db.query<AlertRow>(
         `SELECT ${alertColumns} FROM alerts
-          WHERE ($1::text IS NULL OR user_id = $1)
-            AND ($2::text[] IS NULL OR risk = ANY($2::text[]))
-            AND ($3::text IS NULL OR status = $3)
-            AND ($4::timestamptz IS NULL OR event_time >= $4::timestamptz)
-            AND ($5::timestamptz IS NULL OR event_time < $5::timestamptz)
-            AND ($6::bigint IS NULL OR seq < $6::bigint)
+          WHERE ${FILTER}
           ORDER BY alerts.seq DESC
           LIMIT $7::int4`,
-        [
-          f.userId ?? null,
-          f.risk === undefined || f.risk.length === 0 ? null : [...f.risk],
-          f.status ?? null,
-          f.from ?? null,
-          f.to ?? null,
-          f.before === undefined ? null : String(f.before),
-          String(f.limit + 1),
-        ],
+        [...filterParams(f), String(f.limit + 1)],
       );
       const items = r.rows.slice(0, f.limit).map(toAlert);
       const last = items[items.length - 1];
       return { items, nextCursor: r.rows.length > f.limit && last !== undefined ? last.seq : null };
+    },
+    async count(f, cap) {
+      const r = await db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM (SELECT 1 FROM alerts WHERE ${FILTER} LIMIT $7::int4) AS matching`,
+        [...filterParams({ ...f, before: undefined }), String(cap + 1)],
+      );
+      const n = Number(r.rows[0]?.n ?? 0);
+      return { total: Math.min(n, cap), capped: n > cap };
     },
     async get(id) {
       const r = await db.query<AlertRow>(`SELECT ${alertColumns} FROM alerts WHERE transaction_id = $1`, [

@@ -15,7 +15,9 @@ export interface Stats {
   openAlerts: number;
   /** p50/p99 of produced → processed over the last minute, ms (null without events). */
   latencyMs: { p50: number | null; p99: number | null };
-  /** Counts per minute and risk level. */
+  /** Width of the riskOverTime buckets, seconds. */
+  bucketSeconds: number;
+  /** Counts per bucket and risk level; `minute` is the bucket's start (named when buckets were minutes). */
   riskOverTime: { minute: string; risk: string; count: number }[];
   byCountry: { key: string; events: number; alerts: number }[];
   byCategory: { key: string; events: number; alerts: number }[];
@@ -27,7 +29,8 @@ export interface Stats {
 }
 
 export interface StatsStore {
-  stats(windowSeconds: number): Promise<Stats>;
+  /** `bucketSeconds` (default 60) sizes riskOverTime's buckets. */
+  stats(windowSeconds: number, bucketSeconds?: number): Promise<Stats>;
 }
 
 type Counted = { key: string | null; events: string; alerts: string };
@@ -35,7 +38,7 @@ type Counted = { key: string | null; events: string; alerts: string };
 export function createStatsStore(db: Db): StatsStore {
   const since = (seconds: number) => String(seconds);
   return {
-    async stats(windowSeconds) {
+    async stats(windowSeconds, bucketSeconds = 60) {
       const w = [since(windowSeconds)];
       const totals = await db.query<{
         events: string;
@@ -60,11 +63,13 @@ export function createStatsStore(db: Db): StatsStore {
            FROM transactions_scored WHERE processed_at > now() - interval '60 seconds'`,
       );
       const overTime = await db.query<{ minute: Date | string; risk: string; count: string }>(
-        `SELECT date_trunc('minute', processed_at) AS minute, risk, count(*)::text AS count
+        // Buckets aligned to the Unix epoch, so 60 s gives the same whole minutes as date_trunc did.
+        `SELECT date_bin(make_interval(secs => $2::float8), processed_at, timestamptz 'epoch') AS minute,
+                risk, count(*)::text AS count
            FROM transactions_scored
           WHERE processed_at > now() - make_interval(secs => $1::float8)
           GROUP BY 1, 2 ORDER BY 1, 2`,
-        w,
+        [...w, String(bucketSeconds)],
       );
       const by = (column: string) =>
         db.query<Counted>(
@@ -104,6 +109,7 @@ export function createStatsStore(db: Db): StatsStore {
         alertRate: events === 0 ? 0 : alerts / events,
         openAlerts: Number(t?.open ?? 0),
         latencyMs: { p50: latency.rows[0]?.p50 ?? null, p99: latency.rows[0]?.p99 ?? null },
+        bucketSeconds,
         riskOverTime: overTime.rows.map((r) => ({
           minute: new Date(r.minute).toISOString(),
           risk: r.risk,

@@ -41,7 +41,10 @@ export function LivePage() {
           }
         >
           <RateChart stats={s} windowSeconds={statsWindow} />
-          <p class="muted small">Per minute of processing time: share of events flagged HIGH or CRITICAL.</p>
+          <p class="muted small" data-testid="rate-bucket" data-value={s?.bucketSeconds ?? ""}>
+            Per {s === undefined ? "bucket" : span(s.bucketSeconds)} of processing time: share of events
+            flagged HIGH or CRITICAL.
+          </p>
         </Panel>
         <Panel title="Throughput (live)" testid="panel-throughput">
           <ThroughputChart stats={s} />
@@ -58,6 +61,15 @@ export function LivePage() {
       </Panel>
     </div>
   );
+}
+
+/** 60 → "minute", 900 → "15 min", 3600 → "hour", 7200 → "2 h", 30 → "30 s". */
+function span(seconds: number): string {
+  if (seconds === 60) return "minute";
+  if (seconds === 3600) return "hour";
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
 }
 
 function bars(rows: Stats["byCountry"], top: number): BarRow[] {
@@ -117,27 +129,29 @@ function Feed() {
 
 function RateChart({ stats, windowSeconds }: { stats: Stats | undefined; windowSeconds: number }) {
   const data = useMemo((): uPlot.AlignedData => {
-    const perMinute = new Map<string, { events: number; alerts: number }>();
+    // `minute` is the bucket's start, whatever the bucket's width.
+    const perBucket = new Map<string, { events: number; alerts: number }>();
     for (const r of stats?.riskOverTime ?? []) {
-      const m = perMinute.get(r.minute) ?? { events: 0, alerts: 0 };
+      const m = perBucket.get(r.minute) ?? { events: 0, alerts: 0 };
       m.events += r.count;
       if (r.risk === "HIGH" || r.risk === "CRITICAL") m.alerts += r.count;
-      perMinute.set(r.minute, m);
+      perBucket.set(r.minute, m);
     }
-    const minutes = [...perMinute.keys()].sort();
+    const starts = [...perBucket.keys()].sort();
     return [
-      minutes.map((m) => Date.parse(m) / 1000),
-      minutes.map((m) => {
-        const v = perMinute.get(m);
+      starts.map((m) => Date.parse(m) / 1000),
+      starts.map((m) => {
+        const v = perBucket.get(m);
         return v === undefined || v.events === 0 ? null : (v.alerts / v.events) * 100;
       }),
-      minutes.map((m) => perMinute.get(m)?.alerts ?? null),
+      starts.map((m) => perBucket.get(m)?.alerts ?? null),
     ];
   }, [stats]);
+  const bucket = stats?.bucketSeconds ?? 60;
   const options = useMemo(
     (): ChartOptions => ({
       scales: {
-        // The whole window, not just the minutes with data: one minute alone would make uPlot guess a
+        // The whole window, not just the buckets with data: one bucket alone would make uPlot guess a
         // range of years.
         x: {
           time: true,
@@ -160,7 +174,7 @@ function RateChart({ stats, windowSeconds }: { stats: Stats | undefined; windowS
           value: (_u, v) => (v === null ? "–" : `${v.toFixed(2)}%`),
         },
         {
-          label: "alerts / min",
+          label: `alerts / ${span(bucket)}`,
           scale: "count",
           stroke: "#a0aec0",
           fill: "rgba(160, 174, 192, 0.35)",
@@ -175,7 +189,7 @@ function RateChart({ stats, windowSeconds }: { stats: Stats | undefined; windowS
       ],
       legend: { live: false },
     }),
-    [windowSeconds],
+    [windowSeconds, bucket],
   );
   return <Chart options={options} data={data} height={220} testid="chart-rate" />;
 }
@@ -186,7 +200,7 @@ interface Sample {
   p99: number | null;
 }
 
-/** Per-minute buckets are coarse for a live view; this keeps the 2-second samples seen since opening. */
+/** The rate chart's buckets are coarse for a live view; this keeps the 2-second samples seen since opening. */
 function ThroughputChart({ stats }: { stats: Stats | undefined }) {
   const [samples, setSamples] = useState<Sample[]>([]);
   useEffect(() => {

@@ -9,7 +9,7 @@ import { useShared } from "../shared.ts";
 
 export function ModelsPage() {
   const models = useLoad((_k, signal) => api.models(signal), "models");
-  const { denied, deny } = useShared();
+  const { abilities, deny } = useShared();
   const [busy, setBusy] = useState(false);
   const [confirm, setConfirm] = useState<string | null>(null);
   const [result, setResult] = useState<{ ok: boolean; text: string }>();
@@ -37,7 +37,8 @@ export function ModelsPage() {
       const r = await api.rollback();
       return `Rolled back from ${r.from} to ${r.to}; workers switch on their next reload.`;
     });
-  const refused = denied.admin;
+  const refused = abilities.admin;
+  const off = busy || !abilities.known || refused !== null;
   const list = models.data ?? [];
 
   return (
@@ -49,7 +50,7 @@ export function ModelsPage() {
           <button
             type="button"
             onClick={() => (confirm === "rollback" ? void rollback() : setConfirm("rollback"))}
-            disabled={busy || refused !== null || list.length < 2}
+            disabled={off || list.length < 2}
             title={refused ?? "Re-activate the model that was active before the current one"}
             data-testid="rollback"
           >
@@ -110,7 +111,7 @@ export function ModelsPage() {
                       <button
                         type="button"
                         onClick={() => (confirm === m.id ? void promote(m.id) : setConfirm(m.id))}
-                        disabled={busy || refused !== null}
+                        disabled={off}
                         title={refused ?? "Make this the active model"}
                         data-testid="promote"
                       >

@@ -1,6 +1,7 @@
-// Review: the queue of open alerts (newest first, a page at a time) and, for the selected one, everything
-// that explains it (features, model factors, rule hits, the user's recent history) with the label buttons.
-import { useCallback, useEffect, useState } from "preact/hooks";
+// Review: the queue of open alerts (newest first, a page at a time, with how many match) and, for the
+// selected one, everything that explains it (features, model factors, rule hits, the user's recent
+// history) with the assign and label buttons for keys allowed to use them.
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { type Alert, api, describeError, type Label, type TransactionDetail } from "../api.ts";
 import { ErrorNote, Panel, RiskBadge } from "../components/Bits.tsx";
 import { type Explanation, readExplanation } from "../explanation.ts";
@@ -29,11 +30,17 @@ export function ReviewPage({ selected }: { selected: string | null }) {
   );
 }
 
+/** Alerts matching the queue's filter, from the API's count (a lower bound when `capped`). */
+interface Total {
+  n: number;
+  capped: boolean;
+}
+
 function Queue({ selected, removed }: { selected: string | null; removed: string | null }) {
-  const { stats } = useShared();
   const [risk, setRisk] = useState("");
   const [items, setItems] = useState<Alert[]>([]);
   const [cursor, setCursor] = useState<number | null>(null);
+  const [total, setTotal] = useState<Total>();
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string>();
   const [generation, setGeneration] = useState(0);
@@ -47,6 +54,7 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
       .then((page) => {
         setItems(page.items);
         setCursor(page.nextCursor);
+        setTotal({ n: page.total, capped: page.totalCapped });
         setError(undefined);
       })
       .catch((err: unknown) => {
@@ -58,8 +66,14 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
     return () => ctrl.abort();
   }, [risk, generation]);
 
+  // A labelled alert leaves the open queue at once, and the count with it when the queue showed it (one
+  // it did not show may lie outside the filter); Refresh asks the API again.
+  const shown = useRef(items);
+  shown.current = items;
   useEffect(() => {
-    if (removed !== null) setItems((old) => old.filter((a) => a.transactionId !== removed));
+    if (removed === null || !shown.current.some((a) => a.transactionId === removed)) return;
+    setItems((old) => old.filter((a) => a.transactionId !== removed));
+    setTotal((t) => (t === undefined || t.capped ? t : { ...t, n: Math.max(0, t.n - 1) }));
   }, [removed]);
 
   const more = async () => {
@@ -72,6 +86,7 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
         return [...old, ...page.items.filter((a) => !have.has(a.transactionId))];
       });
       setCursor(page.nextCursor);
+      setTotal({ n: page.total, capped: page.totalCapped });
       setError(undefined);
     } catch (err) {
       setError(describeError(err));
@@ -87,9 +102,7 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
       class="queue-panel"
       actions={
         <span class="actions">
-          <span class="muted small" data-testid="queue-open">
-            {num(stats.data?.openAlerts)} open
-          </span>
+          <QueueTotal total={total} shown={items.length} />
           <select
             value={risk}
             onChange={(e) => setRisk(e.currentTarget.value)}
@@ -135,6 +148,32 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
         </button>
       )}
     </Panel>
+  );
+}
+
+/** "page 2 of 41 · 1,213 open": pages of PAGE alerts, as far as "Load more" has gone. */
+function QueueTotal({ total, shown }: { total: Total | undefined; shown: number }) {
+  if (total === undefined)
+    return (
+      <span class="muted small" data-testid="queue-total" data-value="">
+        –
+      </span>
+    );
+  const more = total.capped ? "+" : "";
+  const pages = Math.max(1, Math.ceil(total.n / PAGE));
+  const page = Math.min(pages, Math.max(1, Math.ceil(shown / PAGE)));
+  return (
+    <span
+      class="muted small"
+      data-testid="queue-total"
+      data-value={total.n}
+      data-capped={total.capped}
+      title={total.capped ? "Counting stops at this many; more alerts match" : undefined}
+    >
+      page {page} of {num(pages)}
+      {more} · {num(total.n)}
+      {more} open
+    </span>
   );
 }
 
@@ -186,6 +225,13 @@ function Detail({ id, onLabelled }: { id: string; onLabelled: (a: Alert) => void
           )}
         </dl>
         {d.alert === null ? null : (
+          <AssignBox
+            id={t.transactionId}
+            assignee={d.alert.assignee}
+            onDone={(a) => detail.set({ ...d, alert: a })}
+          />
+        )}
+        {d.alert === null ? null : (
           <LabelBox
             id={t.transactionId}
             status={d.alert.status}
@@ -231,8 +277,61 @@ function Fact({ k, v }: { k: string; v: string }) {
   );
 }
 
+/** Who works on the alert, and "Assign to me" (or "Unassign" when it is the key's) for keys that may. */
+function AssignBox({
+  id,
+  assignee,
+  onDone,
+}: {
+  id: string;
+  assignee: string | null;
+  onDone: (a: Alert) => void;
+}) {
+  const { me, abilities, deny } = useShared();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: another alert starts without the old error
+  useEffect(() => setError(undefined), [id]);
+
+  const mine = me !== undefined && assignee === me.name;
+  const send = async () => {
+    setBusy(true);
+    try {
+      onDone(await api.assign(id, mine ? null : (me?.name ?? null)));
+      setError(undefined);
+    } catch (err) {
+      deny("assign", err);
+      setError(describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  // Offered only when /api/me named the key (its name is what gets assigned) and allows it.
+  const allowed = me !== undefined && abilities.assign === null;
+  return (
+    <div class="assign-box" data-testid="assign-box">
+      <span>
+        <span class="muted">Assignee </span>
+        <strong data-testid="detail-assignee" data-value={assignee ?? ""}>
+          {assignee ?? "nobody"}
+        </strong>
+      </span>
+      {allowed ? (
+        <button type="button" disabled={busy} onClick={() => void send()} data-testid="assign-me">
+          {mine ? "Unassign" : "Assign to me"}
+        </button>
+      ) : null}
+      {error === undefined ? null : (
+        <p class="error" role="status" data-testid="assign-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
 function LabelBox({ id, status, onDone }: { id: string; status: string; onDone: (a: Alert) => void }) {
-  const { stats, denied, deny } = useShared();
+  const { stats, abilities, deny } = useShared();
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ ok: boolean; text: string }>();
@@ -259,7 +358,9 @@ function LabelBox({ id, status, onDone }: { id: string; status: string; onDone: 
       setBusy(false);
     }
   };
-  const refused = denied.label;
+  const refused = abilities.label;
+  // Until /api/me answers the buttons wait, so a viewer never sees them enabled.
+  const off = busy || !abilities.known || refused !== null;
   return (
     <div class="label-box" data-testid="label-box">
       <input
@@ -268,14 +369,14 @@ function LabelBox({ id, status, onDone }: { id: string; status: string; onDone: 
         maxLength={2000}
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
-        disabled={busy || refused !== null}
+        disabled={off}
         aria-label="Note"
         data-testid="label-note"
       />
       <button
         type="button"
         class="danger"
-        disabled={busy || refused !== null}
+        disabled={off}
         onClick={() => void send("confirmed_fraud")}
         title={refused ?? "Mark as fraud"}
         data-testid="label-fraud"
@@ -284,7 +385,7 @@ function LabelBox({ id, status, onDone }: { id: string; status: string; onDone: 
       </button>
       <button
         type="button"
-        disabled={busy || refused !== null}
+        disabled={off}
         onClick={() => void send("false_positive")}
         title={refused ?? "Mark as a false alarm"}
         data-testid="label-fp"
