@@ -419,11 +419,19 @@ export interface WorkerScrape {
   batches: number;
   records: number;
   batchSeconds: number;
+  /** Seconds summed per stage of the batches (fraudstream_batch_stage_seconds). */
+  stageSeconds: Map<string, number>;
 }
 
 /** Reads the workers' /metrics: the latency histogram and the batch counters, summed over the workers. */
 export async function scrapeWorkers(workers: BenchWorker[]): Promise<WorkerScrape> {
-  const out: WorkerScrape = { latency: new Map(), batches: 0, records: 0, batchSeconds: 0 };
+  const out: WorkerScrape = {
+    latency: new Map(),
+    batches: 0,
+    records: 0,
+    batchSeconds: 0,
+    stageSeconds: new Map(),
+  };
   for (const w of workers) {
     let text: string;
     try {
@@ -441,6 +449,10 @@ export async function scrapeWorkers(workers: BenchWorker[]): Promise<WorkerScrap
     out.batches += one("fraudstream_batch_records_count");
     out.records += one("fraudstream_batch_records_sum");
     out.batchSeconds += one("fraudstream_batch_duration_seconds_sum");
+    for (const m of text.matchAll(/^fraudstream_batch_stage_seconds_sum\{stage="([^"]+)"\} (\S+)$/gm)) {
+      const stage = m[1] as string;
+      out.stageSeconds.set(stage, (out.stageSeconds.get(stage) ?? 0) + Number(m[2]));
+    }
   }
   return out;
 }
@@ -452,6 +464,8 @@ export interface BatchSummary {
   meanMs: number;
   /** Share of the wall time the workers spent inside batches (summed over workers). */
   busyShare: number;
+  /** Mean ms per batch in each stage (dedupe, compute, send, write, commit). */
+  stageMeanMs: Record<string, number>;
 }
 
 function batchSummary(a: WorkerScrape, b: WorkerScrape, seconds: number): BatchSummary {
@@ -461,6 +475,12 @@ function batchSummary(a: WorkerScrape, b: WorkerScrape, seconds: number): BatchS
     meanRecords: batches > 0 ? Math.round((b.records - a.records) / batches) : 0,
     meanMs: batches > 0 ? round2(((b.batchSeconds - a.batchSeconds) / batches) * 1000) : 0,
     busyShare: seconds > 0 ? round2((b.batchSeconds - a.batchSeconds) / seconds) : 0,
+    stageMeanMs: Object.fromEntries(
+      [...b.stageSeconds].map(([stage, sum]) => [
+        stage,
+        batches > 0 ? round2(((sum - (a.stageSeconds.get(stage) ?? 0)) / batches) * 1000) : 0,
+      ]),
+    ),
   };
 }
 
@@ -769,7 +789,13 @@ async function measureLatency(
   const paced = await runPaced(rig, workers, messages, opts);
   await scrape;
   const after = await scrapeWorkers(workers);
-  const from: WorkerScrape = before ?? { latency: new Map(), batches: 0, records: 0, batchSeconds: 0 };
+  const from: WorkerScrape = before ?? {
+    latency: new Map(),
+    batches: 0,
+    records: 0,
+    batchSeconds: 0,
+    stageSeconds: new Map(),
+  };
   return {
     ...paced,
     db: await dbLatency(rig, paced.startedAt + opts.warmupS * 1000, paced.endedAt),
@@ -1156,7 +1182,13 @@ async function main(): Promise<void> {
     );
     for (const r of latency)
       lines.push(
-        `  at ${fmt(r.rate)}/s: ${fmt(r.batches.batches)} batches of ${fmt(r.batches.meanRecords)} records on average, ${r.batches.meanMs} ms each; batch time per wall-clock second ${r.batches.busyShare} (summed over workers: 1.0 per worker = never idle)`,
+        `  at ${fmt(r.rate)}/s: ${fmt(r.batches.batches)} batches of ${fmt(r.batches.meanRecords)} records on average, ${r.batches.meanMs} ms each (${Object.entries(
+          r.batches.stageMeanMs,
+        )
+          .map(([stage, ms]) => `${stage} ${ms}`)
+          .join(
+            ", ",
+          )}); batch time per wall-clock second ${r.batches.busyShare} (summed over workers: 1.0 per worker = never idle)`,
       );
     if (latency.some((r) => !r.lagFlat))
       lines.push(

@@ -27,6 +27,7 @@ async function runUntilDrained(
   store: Store,
   group = "g",
   maxRecords = 500,
+  maxInFlight?: number,
 ): Promise<WorkerTotals> {
   const stop = new AbortController();
   const worker = runWorker(
@@ -49,6 +50,7 @@ async function runUntilDrained(
       isTransientError: (err) => err instanceof TransientError,
       isTransientSinkError: () => false,
       logger,
+      ...(maxInFlight === undefined ? {} : { maxInFlight }),
     },
     stop.signal,
   );
@@ -243,6 +245,59 @@ describe("worker over the in-process log and PGlite", () => {
     } finally {
       await whole.close();
       await split.close();
+    }
+  });
+
+  it("works on partitions concurrently, each in offset order, with the features of one at a time", async () => {
+    const records = makeRecords(6000, 20, "conc");
+    const features = async (store: PgStore) =>
+      new Map(
+        (
+          await store.db.query<{ transaction_id: string; features: string; score: number }>(
+            "SELECT transaction_id, features::text AS features, score FROM transactions_scored",
+          )
+        ).rows.map((r) => [r.transaction_id, `${r.features} ${r.score}`]),
+      );
+    const serial = await createPgliteStore({});
+    const concurrent = await createPgliteStore({});
+    try {
+      await serial.migrate();
+      await concurrent.migrate();
+      await runUntilDrained(newLog(records), serial, "g", 200, 1);
+      // A slow database: every write waits a little, so the next partition's batch starts meanwhile.
+      let writing = 0;
+      let mostAtOnce = 0;
+      const next = new Map<number, bigint>();
+      const slow: Store = {
+        ...concurrent,
+        async writeBatch(batch) {
+          writing++;
+          mostAtOnce = Math.max(mostAtOnce, writing);
+          try {
+            for (const c of batch.checkpoints) {
+              const expected = next.get(c.partition);
+              if (expected !== undefined) assert.equal(c.from, expected, `partition ${c.partition} in order`);
+              next.set(c.partition, c.to);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 15));
+            return await concurrent.writeBatch(batch);
+          } finally {
+            writing--;
+          }
+        },
+      };
+      const totals = await runUntilDrained(newLog(records), slow, "g", 200, 3);
+      assert.ok(mostAtOnce > 1, "batches of different partitions were in progress at once");
+      assert.ok(mostAtOnce <= 3, `at most maxInFlight at once, saw ${mostAtOnce}`);
+      assert.equal(next.size, 4, "every partition was written");
+      const a = await features(serial);
+      const b = await features(concurrent);
+      assert.equal(b.size, totals.scored);
+      assert.equal(a.size, b.size);
+      for (const [id, f] of a) assert.equal(b.get(id), f, `features and score of ${id}`);
+    } finally {
+      await serial.close();
+      await concurrent.close();
     }
   });
 

@@ -66,6 +66,7 @@ export function registerWorker(program: Command): void {
                 allowedLatenessMs: config.allowedLatenessMs,
                 stateTtlMs: config.stateTtlMs,
                 maxEventBytes: config.maxEventBytes,
+                maxInFlight: config.workerConcurrency,
                 dbRetryMaxMs: config.dbRetryMaxMs,
                 openSource: (listener) =>
                   createKafkaSource({

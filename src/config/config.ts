@@ -102,6 +102,12 @@ export const SETTINGS = {
     50,
     "Longest the worker waits to fill a batch before processing what it has (ms).",
   ),
+  workerConcurrency: setting(
+    "FRAUDSTREAM_WORKER_CONCURRENCY",
+    positiveInt,
+    4,
+    "Batches of different partitions one worker processes at once, so that one computes while another waits for the database (each partition's batches stay in order).",
+  ),
   maxEventBytes: setting(
     "FRAUDSTREAM_MAX_EVENT_BYTES",
     positiveInt,

@@ -15,6 +15,7 @@ const batch = {
   late: 1,
   duplicates: 2,
   durationMs: 40,
+  stageMs: { dedupe: 3, compute: 12, send: 5, write: 18, commit: 2 },
   producedAt: Array.from({ length: 7 }, () => Date.now() - 120),
 };
 
@@ -39,6 +40,8 @@ describe("pipeline metrics", () => {
     assert.match(text, /^fraudstream_end_to_end_latency_seconds_bucket\{le="0.1"\} 0$/m);
     assert.match(text, /^fraudstream_end_to_end_latency_seconds_bucket\{le="0.15"\} 14$/m);
     assert.match(text, /^fraudstream_events_duplicate_total 4$/m);
+    assert.match(text, /^fraudstream_batch_stage_seconds_count\{stage="write"\} 2$/m);
+    assert.match(text, /^fraudstream_batch_stage_seconds_sum\{stage="write"\} 0\.036$/m);
     assert.match(text, /^fraudstream_retries_total\{operation="write batch"\} 1$/m);
     assert.match(
       text,

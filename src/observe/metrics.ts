@@ -5,7 +5,7 @@
 // metrics go there, not here.
 import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { BatchStats } from "../pipeline/worker.ts";
+import { BATCH_STAGES, type BatchStats } from "../pipeline/worker.ts";
 
 export interface PipelineMetrics {
   readonly registry: Registry;
@@ -93,6 +93,13 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
+  const batchStage = new Histogram({
+    name: "fraudstream_batch_stage_seconds",
+    help: "Time of one batch in each stage: dedupe (lookup of stored ids), compute (parse, features, score, decide), send (output topics), write (database transaction), commit (broker offsets).",
+    labelNames: ["stage"] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
   const retries = new Counter({
     name: "fraudstream_retries_total",
     help: "Retries of transient failures (database or broker unavailable), by operation.",
@@ -141,6 +148,7 @@ export function createPipelineMetrics(options: { defaultMetrics?: boolean } = {}
       if (s.duplicates > 0) duplicates.inc(s.duplicates);
       batchSize.observe(s.records);
       batchDuration.observe(s.durationMs / 1000);
+      for (const stage of BATCH_STAGES) batchStage.observe({ stage }, s.stageMs[stage] / 1000);
       const now = Date.now();
       for (const t of s.producedAt) latency.observe(Math.max(0, now - t) / 1000);
       lastBatch.set(now / 1000);

@@ -56,6 +56,11 @@ export interface WorkerOptions {
   /** Whether an error from the sink means "wait and try again" (e.g. the broker is down). */
   isTransientSinkError(err: unknown): boolean;
   logger: Logger;
+  /**
+   * Batches of different partitions processed at once (default DEFAULT_MAX_IN_FLIGHT); each
+   * partition's batches still go one at a time, in offset order.
+   */
+  maxInFlight?: number;
   /** Called after each batch is committed. */
   onBatch?(stats: BatchStats): void;
   /** Called before each retry of a transient failure (or of a fenced batch), with the operation and error. */
@@ -77,7 +82,12 @@ export interface BatchStats {
   /** Transactions skipped because they were already stored (or repeated within the batch). */
   duplicates: number;
   durationMs: number;
+  /** Where durationMs went: wall time of each stage (the others' batches share the event loop). */
+  stageMs: Record<BatchStage, number>;
 }
+
+export const BATCH_STAGES = ["dedupe", "compute", "send", "write", "commit"] as const;
+export type BatchStage = (typeof BATCH_STAGES)[number];
 
 export interface WorkerTotals {
   batches: number;
@@ -93,6 +103,22 @@ const WIDTH = FEATURE_NAMES.length;
 const EXPLAIN_TOP = 6;
 /** How often (wall clock) each partition's idle users are expired to free memory. */
 const EXPIRE_EVERY_MS = 10_000;
+
+/** Batches of different partitions in progress at once, by default. */
+export const DEFAULT_MAX_IN_FLIGHT = 4;
+
+/** A batch's scorer (the one current when it started) and its working buffers. */
+interface Slot {
+  scorer: Scorer;
+  /** The scorer's columns in the full feature vector. */
+  columns: Int32Array;
+  features: Float64Array;
+  scorerRows: Float64Array;
+  scores: Float64Array;
+  status: Uint8Array;
+  times: Float64Array;
+  verdicts: VerdictBuffer | undefined;
+}
 
 /** What the worker holds for a partition it owns. */
 interface Owned {
@@ -122,7 +148,9 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   // The scorer reads its own columns out of the full feature vector; recomputed when it is replaced.
   let scorer: Scorer = opts.scorer.current;
   let scorerColumns = columnsOf(scorer);
-  let scorerWidth = scorerColumns.length;
+  const maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+  /** Each partition's batch in progress: one at a time per partition, so each stays in offset order. */
+  const inFlight = new Map<number, Promise<void>>();
   const retry = <T>(what: string, fn: () => Promise<T>, isTransient = opts.isTransientError): Promise<T> =>
     retryTransient(fn, {
       isTransient,
@@ -163,8 +191,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       logger.info({ topic, partitions }, "partitions assigned");
       await loadPartitions(partitions);
     },
-    onRevoked(topic, partitions) {
+    async onRevoked(topic, partitions) {
       logger.info({ topic, partitions }, "partitions revoked");
+      // A batch of theirs in progress finishes (its write is fenced by the checkpoint anyway) before
+      // the partitions are let go.
+      await Promise.all(partitions.map((p) => inFlight.get(p)));
       for (const p of partitions) {
         owned.get(p)?.engine.clear();
         owned.delete(p);
@@ -177,14 +208,15 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   const stopSource = new AbortController();
   const onAbort = () => stopSource.abort();
   signal.addEventListener("abort", onAbort, { once: true });
-  let buffers = allocate(1024);
-  let verdicts: VerdictBuffer | undefined;
+  /** Buffers of batches no longer in progress, for the next ones. */
+  const freeSlots: Slot[] = [];
 
   /**
    * Why a row was decided as it was: the points from the score and the rules, the rules that hit, and
    * for a flagged row the features that pushed the model score (the costlier part, so only for alerts).
    */
   function explain(
+    scorer: Scorer,
     v: VerdictBuffer,
     i: number,
     withFactors: boolean,
@@ -205,7 +237,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     // The model gives no score for a row with a missing or non-finite feature: say so, never guess.
     if (Number.isNaN(score)) out.model = "no score: a feature value was missing or not finite";
     else if (withFactors && scorer.explain !== undefined) {
-      const ex = scorer.explain(rows.subarray(at, at + scorerWidth));
+      const ex = scorer.explain(rows.subarray(at, at + scorer.featureNames.length));
       out.factors = ex.features.slice(0, EXPLAIN_TOP).map((f) => ({
         feature: f.feature,
         value: f.value,
@@ -214,51 +246,77 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
     }
     return out;
   }
+  // Batches of different partitions are processed concurrently, up to maxInFlight: while one waits
+  // for the database or the broker, another computes. A failure stops the intake; the batches in
+  // progress finish, and the worker then fails with the first error.
+  let failed: { err: unknown } | undefined;
   try {
     for await (const batch of source.batches(stopSource.signal)) {
+      if (failed !== undefined) break;
       if (opts.scorer.current !== scorer) {
         const previous = scorer.version;
         scorer = opts.scorer.current;
         scorerColumns = columnsOf(scorer);
-        scorerWidth = scorerColumns.length;
-        buffers = allocate(Math.max(buffers.scores.length, batch.records.length));
         logger.info({ from: previous, to: scorer.version }, "scoring with another model");
       }
-      if (buffers.scores.length < batch.records.length) buffers = allocate(batch.records.length);
-      const stats = await processBatch(batch, buffers);
-      if (stats === null) continue;
-      totals.batches++;
-      totals.scored += stats.scored;
-      totals.deadLetters += stats.deadLetters;
-      totals.alerts += stats.alerts;
-      totals.skipped += stats.skipped;
-      totals.duplicates += stats.duplicates;
-      opts.onBatch?.(stats);
+      const { partition } = batch;
+      await inFlight.get(partition);
+      while (inFlight.size >= maxInFlight) await Promise.race(inFlight.values());
+      if (failed !== undefined) break;
+      const slot = takeSlot(scorer, scorerColumns, batch.records.length);
+      const run: Promise<void> = processBatch(batch, slot)
+        .then((stats) => {
+          if (stats === null) return;
+          totals.batches++;
+          totals.scored += stats.scored;
+          totals.deadLetters += stats.deadLetters;
+          totals.alerts += stats.alerts;
+          totals.skipped += stats.skipped;
+          totals.duplicates += stats.duplicates;
+          opts.onBatch?.(stats);
+        })
+        .catch((err: unknown) => {
+          failed ??= { err };
+          stopSource.abort();
+        })
+        .finally(() => {
+          if (inFlight.get(partition) === run) inFlight.delete(partition);
+          freeSlots.push(slot);
+        });
+      inFlight.set(partition, run);
     }
   } finally {
+    await Promise.all(inFlight.values());
     signal.removeEventListener("abort", onAbort);
     await source.close();
   }
+  if (failed !== undefined) throw failed.err;
   logger.info(totals, "worker stopped");
   return totals;
 
-  function allocate(n: number) {
+  /** A batch's scorer and buffers, with room for `n` records. */
+  function takeSlot(s: Scorer, columns: Int32Array, n: number): Slot {
+    const slot = freeSlots.pop();
+    if (slot !== undefined && slot.scores.length >= n && slot.scorer === s) return slot;
+    const capacity = Math.max(n, slot?.scores.length ?? 0, 1024);
     return {
-      features: new Float64Array(n * WIDTH),
-      scorerRows: new Float64Array(n * scorerWidth),
-      scores: new Float64Array(n),
-      status: new Uint8Array(n),
-      times: new Float64Array(n),
+      scorer: s,
+      columns,
+      features: new Float64Array(capacity * WIDTH),
+      scorerRows: new Float64Array(capacity * columns.length),
+      scores: new Float64Array(capacity),
+      status: new Uint8Array(capacity),
+      times: new Float64Array(capacity),
+      verdicts: slot?.verdicts,
     };
   }
 
-  async function processBatch(
-    batch: SourceBatch,
-    buf: ReturnType<typeof allocate>,
-  ): Promise<BatchStats | null> {
+  async function processBatch(batch: SourceBatch, slot: Slot): Promise<BatchStats | null> {
     const started = performance.now();
     const { partition } = batch;
-    const { features, scorerRows, scores, status, times } = buf;
+    const { scorer, features, scorerRows, scores, status, times } = slot;
+    const scorerColumns = slot.columns;
+    const scorerWidth = scorerColumns.length;
     for (let attempt = 0; ; attempt++) {
       const part = owned.get(partition);
       if (part === undefined) return null; // revoked: the new owner will process these records
@@ -273,6 +331,13 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         return null;
       }
       const ingestedAt = Date.now();
+      let mark = performance.now();
+      const stageMs: Record<BatchStage, number> = { dedupe: 0, compute: 0, send: 0, write: 0, commit: 0 };
+      const lap = (stage: BatchStage): void => {
+        const now = performance.now();
+        stageMs[stage] += now - mark;
+        mark = now;
+      };
       const scored: ScoredRow[] = [];
       const flagged: ScoredRow[] = [];
       const deadLetters: DeadLetterRow[] = [];
@@ -289,6 +354,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       }
       // Duplicates (the same transaction again: a producer retry, a replay) are skipped before they
       // can touch any user's state: already stored, or earlier in this batch.
+      lap("compute");
       const stored =
         valid.length === 0
           ? new Set<string>()
@@ -300,6 +366,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
                 })),
               ),
             );
+      lap("dedupe");
       const inBatch = new Set<string>();
       const parsedOk: Accepted[] = [];
       const parsedRecords: SourceRecord[] = [];
@@ -346,12 +413,15 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       scorer.scoreBatch(scorerRows, accepted.length, scores);
       const served = opts.rules.current;
       const rules = served.compiled;
+      let verdicts = slot.verdicts;
       if (
         verdicts === undefined ||
         verdicts.capacity < accepted.length ||
         verdicts.ruleCount < rules.rules.length
-      )
+      ) {
         verdicts = VerdictBuffer.for(rules, Math.max(accepted.length, 1024));
+        slot.verdicts = verdicts;
+      }
       let alerts = 0;
       const alertsByRisk: Record<string, number> = {};
       for (let i = 0; i < accepted.length; i++) {
@@ -362,7 +432,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         const risk = RISK_LEVELS[verdicts.risk[i] as number] as RiskLevel;
         const decision = DECISIONS[verdicts.decision[i] as number] as Decision;
         const flaggedNow = isFlagged(risk);
-        const explanation = explain(verdicts, i, flaggedNow, scorerRows, i * scorerWidth, score);
+        const explanation = explain(scorer, verdicts, i, flaggedNow, scorerRows, i * scorerWidth, score);
         const featureMap: Record<string, number> = {};
         for (let j = 0; j < WIDTH; j++)
           featureMap[FEATURE_NAMES[j] as string] = features[fr * WIDTH + j] as number;
@@ -430,10 +500,12 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
           });
         }
       }
+      lap("compute");
       // A broker outage is waited out; an error no retry can fix (a message the broker refuses) stops
       // the worker rather than dropping the batch.
       if (outbound.length > 0)
         await retry("send to output topics", () => opts.sink.send(outbound), opts.isTransientSinkError);
+      lap("send");
       const userStates: UserStateWrite[] = [];
       for (const userId of engine.dirtyUsers()) {
         userStates.push({
@@ -466,6 +538,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         if (owned.has(partition)) await loadPartitions([partition]);
         continue;
       }
+      lap("write");
       engine.clearDirty();
       part.from = to;
       // Idle users leave memory; their deletion is checkpointed with the next batch.
@@ -481,6 +554,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         // redelivered and skipped on restart.
         logger.warn({ err, partition }, "offset commit to the broker failed");
       }
+      lap("commit");
       return {
         partition,
         records: records.length,
@@ -494,6 +568,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         late,
         duplicates,
         durationMs: performance.now() - started,
+        stageMs,
       };
     }
   }

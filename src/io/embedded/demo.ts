@@ -114,6 +114,7 @@ export async function runDemo(
       allowedLatenessMs: config.allowedLatenessMs,
       stateTtlMs: config.stateTtlMs,
       maxEventBytes: config.maxEventBytes,
+      maxInFlight: config.workerConcurrency,
       dbRetryMaxMs: config.dbRetryMaxMs,
       openSource: (listener) =>
         createEmbeddedSource(log, {
