@@ -18,8 +18,15 @@ export interface QueryResult<R> {
 
 /** Runs statements on one connection (or inside one transaction). */
 export interface Queryable {
-  /** One statement, parameters bound ($1, $2, …). */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<R>>;
+  /**
+   * One statement, parameters bound ($1, $2, …). `prepare`: a name under which the server keeps the
+   * parsed statement per connection, for fixed statements run per batch (ignored by PGlite).
+   */
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly SqlParam[],
+    prepare?: string,
+  ): Promise<QueryResult<R>>;
   /** Several statements separated by `;`, no parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -42,8 +49,11 @@ export function pgDb(pool: pg.Pool, logger?: Logger): Db {
     logger?.warn({ err }, "idle PostgreSQL connection failed; the pool replaces it");
   });
   const onClient = (client: pg.PoolClient | pg.Pool): Queryable => ({
-    async query<R>(sql: string, params?: readonly SqlParam[]) {
-      const r = await client.query(sql, params as unknown[] | undefined);
+    async query<R>(sql: string, params?: readonly SqlParam[], prepare?: string) {
+      const values = params as unknown[] | undefined;
+      const r = await (prepare === undefined
+        ? client.query(sql, values)
+        : client.query({ name: prepare, text: sql, ...(values === undefined ? {} : { values }) }));
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {

@@ -390,27 +390,31 @@ async function writeAsOneStatement(
 ): Promise<void> {
   const advance = write.checkpoints[0];
   const { upserts, deletes } = userStateTuples(userStates);
-  const r = await db.query<{ ok: boolean }>(WRITE_BATCH, [
-    jsonb(
-      advance === undefined
-        ? []
-        : [
-            {
-              g: advance.group,
-              t: advance.topic,
-              p: advance.partition,
-              from: advance.from === null ? null : advance.from.toString(),
-              to: advance.to.toString(),
-              w: watermarkText(advance.watermarkMs),
-            },
-          ],
-    ),
-    tuples(write.scored, SCORED_COLUMNS),
-    tuples(write.deadLetters, DEAD_LETTER_COLUMNS),
-    jsonb(upserts),
-    jsonb(deletes),
-    tuples(alerts, ALERT_COLUMNS),
-  ]);
+  const r = await db.query<{ ok: boolean }>(
+    WRITE_BATCH,
+    [
+      jsonb(
+        advance === undefined
+          ? []
+          : [
+              {
+                g: advance.group,
+                t: advance.topic,
+                p: advance.partition,
+                from: advance.from === null ? null : advance.from.toString(),
+                to: advance.to.toString(),
+                w: watermarkText(advance.watermarkMs),
+              },
+            ],
+      ),
+      tuples(write.scored, SCORED_COLUMNS),
+      tuples(write.deadLetters, DEAD_LETTER_COLUMNS),
+      jsonb(upserts),
+      jsonb(deletes),
+      tuples(alerts, ALERT_COLUMNS),
+    ],
+    "fraudstream_write_batch",
+  );
   if (r.rows[0]?.ok !== true && advance !== undefined)
     throw new CheckpointConflictError(advance.topic, advance.partition);
 }
