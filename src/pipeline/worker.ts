@@ -286,8 +286,12 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       inFlight.set(partition, run);
     }
   } finally {
-    await Promise.all(inFlight.values());
+    if (inFlight.size > 0) {
+      logger.info({ partitions: [...inFlight.keys()] }, "finishing the batches in progress");
+      await Promise.all(inFlight.values());
+    }
     signal.removeEventListener("abort", onAbort);
+    logger.info("closing the source (leaving the consumer group)");
     await source.close();
   }
   if (failed !== undefined) throw failed.err;

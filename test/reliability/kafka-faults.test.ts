@@ -51,23 +51,35 @@ async function stopCleanly(w: WorkerProcess): Promise<void> {
 }
 
 describe("Kafka faults", () => {
-  it("a broker restart mid-stream: the worker waits, then finishes exactly once", async () => {
+  it("a broker restart mid-stream: the worker waits, then finishes exactly once", async (t) => {
+    // Where the time went, in the test's output: one CI run took 10 minutes here (locally ~30 s).
+    const started = performance.now();
+    const step = (what: string) => t.diagnostic(`${what} at ${Math.round(performance.now() - started)} ms`);
     const kafka = await cluster(1);
     const db = await createTestDatabase();
     const env: PipelineEnv = { brokers: kafka.bootstrap, databaseUrl: db.url, prefix: "restart" };
     const records = makeRecords(40_000, 200, "restart");
     try {
       await produce(env, records);
+      step("produced");
       const worker = startWorker(env);
       await waitForCounts(db.url, (c) => c.scored >= 5000, { timeoutMs: 60_000, worker, what: "first rows" });
+      step("first rows stored");
       await kafka.stopBroker(0);
+      step("broker stopped");
       const during = await dbCounts(db.url);
       await sleep(3000);
       assert.equal(worker.child.exitCode, null, "the worker outlives the broker");
       await kafka.startBroker(0);
+      step("broker started again");
       await waitForCheckpoints(env, records.length, { timeoutMs: 180_000, worker });
+      step("all checkpointed");
       assert.ok(during.scored < records.length - records.length / 200, "the restart was mid-stream");
+      const stopping = performance.now();
       await stopCleanly(worker);
+      step("worker stopped");
+      if (performance.now() - stopping > 30_000)
+        t.diagnostic(`slow stop; worker log tail:\n${worker.log().slice(-3000)}`);
       await assertExactlyOnce(db.url, records);
       assert.equal((await dbCounts(db.url)).dead, records.length / 200);
     } finally {
