@@ -190,5 +190,28 @@ describe("webhook notifications", () => {
         WHERE risk = 'CRITICAL' AND notified_at IS NULL AND notify_next_at > now() + interval '2 seconds'`,
     );
     assert.equal(leased.rows[0]?.n, "0", "no alert left leased by a notifier that stopped");
+
+    // A lease that ran out and went to another notifier is not given back by the first.
+    const outbox = createOutbox(store.db);
+    const [mine] = await outbox.claim(["CRITICAL"], 1, 60_000);
+    assert.ok(mine);
+    await store.db.query(
+      "UPDATE alerts SET notify_next_at = now() + interval '1 hour' WHERE transaction_id = $1",
+      [mine.transactionId],
+    );
+    await outbox.release([mine]);
+    const taken = await store.db.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM alerts WHERE transaction_id = $1 AND notify_next_at IS NOT NULL",
+      [mine.transactionId],
+    );
+    assert.equal(taken.rows[0]?.n, "1", "the other notifier's lease stands");
+    const [again] = await outbox.claim(["CRITICAL"], 1, 60_000);
+    assert.ok(again);
+    await outbox.release([again]);
+    const back = await store.db.query<{ n: string }>(
+      "SELECT count(*)::text AS n FROM alerts WHERE transaction_id = $1 AND notify_next_at IS NULL",
+      [again.transactionId],
+    );
+    assert.equal(back.rows[0]?.n, "1", "its own lease is given back");
   });
 });

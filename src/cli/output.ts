@@ -2,6 +2,7 @@
 // simulator benchmark writes through the same code), and the raw topic for the commands that produce to
 // it (`simulate --kafka`, `replay`). The Kafka client is loaded only when a command actually produces.
 import { closeSync, openSync, type WriteStream, writeSync } from "node:fs";
+import { setImmediate } from "node:timers/promises";
 import { getSystemErrorMessage } from "node:util";
 import type { Config } from "../config/config.ts";
 import type { EventWriter } from "../simulate/run.ts";
@@ -98,11 +99,15 @@ export function fileOutput(path: string): Output {
     });
   };
   return {
+    // After each write, a turn of the event loop: the writes themselves never wait, and without it
+    // Ctrl-C (whose handler asks the run to stop) would not be seen until the end of the run.
     async write(lines) {
       writeAll(Buffer.from(`${lines.join("\n")}\n`));
+      await setImmediate();
     },
     async writeBytes(bytes) {
       writeAll(bytes);
+      await setImmediate();
     },
     async close() {
       if (fd === undefined) return;

@@ -4,7 +4,7 @@
 // once (unless the process dies between the receiver's answer and the mark: then once more).
 import type { Logger } from "pino";
 import type { Alert } from "../io/pg/alerts.ts";
-import type { Outbox } from "../io/pg/outbox.ts";
+import type { ClaimedAlert, Outbox } from "../io/pg/outbox.ts";
 
 export interface NotifierOptions {
   outbox: Outbox;
@@ -38,7 +38,7 @@ export function startNotifier(opts: NotifierOptions): { stop(): Promise<void> } 
   let wake: (() => void) | undefined;
   const loop = (async () => {
     while (!stopped) {
-      let claimed: (Alert & { attempts: number })[] = [];
+      let claimed: ClaimedAlert[] = [];
       try {
         claimed = await opts.outbox.claim(opts.risks, 50, 60_000);
       } catch (err) {
@@ -47,7 +47,7 @@ export function startNotifier(opts: NotifierOptions): { stop(): Promise<void> } 
       for (const [i, a] of claimed.entries()) {
         if (stopped) {
           // Hand the rest back now rather than leave them leased (unsent) for the lease time.
-          const rest = claimed.slice(i).map((c) => c.transactionId);
+          const rest = claimed.slice(i);
           await opts.outbox.release(rest).catch((err: unknown) => {
             opts.logger.warn(
               { err, alerts: rest.length },

@@ -151,10 +151,16 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   const maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
   /** Each partition's batch in progress: one at a time per partition, so each stays in offset order. */
   const inFlight = new Map<number, Promise<void>>();
+  // Retries stop on shutdown, and also once any batch has failed: the worker is going down then, and
+  // a batch of another partition waiting out an outage must not keep it alive.
+  const failing = new AbortController();
+  const retrySignal = AbortSignal.any([signal, failing.signal]);
+  /** Partitions being revoked: a batch of theirs that gets fenced gives up instead of reloading. */
+  const revoking = new Set<number>();
   const retry = <T>(what: string, fn: () => Promise<T>, isTransient = opts.isTransientError): Promise<T> =>
     retryTransient(fn, {
       isTransient,
-      signal,
+      signal: retrySignal,
       maxDelayMs: opts.dbRetryMaxMs,
       onRetry: (err, attempt, delayMs) => {
         opts.onRetry?.(what, err);
@@ -195,8 +201,10 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       logger.info({ topic, partitions }, "partitions revoked");
       // A batch of theirs in progress finishes (its write is fenced by the checkpoint anyway) before
       // the partitions are let go.
+      for (const p of partitions) revoking.add(p);
       await Promise.all(partitions.map((p) => inFlight.get(p)));
       for (const p of partitions) {
+        revoking.delete(p);
         owned.get(p)?.engine.clear();
         owned.delete(p);
       }
@@ -277,6 +285,7 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         })
         .catch((err: unknown) => {
           failed ??= { err };
+          failing.abort();
           stopSource.abort();
         })
         .finally(() => {
@@ -330,8 +339,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       if (last === undefined) return null;
       const to = last.offset + 1n;
       if (records.length === 0) {
-        // Everything here was already written by an earlier run; let the broker catch up.
-        await source.commit([{ topic: batch.topic, partition, offset: from ?? to }]);
+        // Everything here was already written by an earlier run; let the broker catch up (a failed
+        // commit only means redelivery, as below).
+        await source.commit([{ topic: batch.topic, partition, offset: from ?? to }]).catch((err: unknown) => {
+          logger.warn({ err, partition }, "offset commit to the broker failed");
+        });
         return null;
       }
       const ingestedAt = Date.now();
@@ -534,6 +546,8 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         );
       } catch (err) {
         if (!(err instanceof CheckpointConflictError) || attempt >= 5) throw err;
+        // The partition is on its way out: its new owner processes these records.
+        if (revoking.has(partition)) return null;
         // Another worker moved this partition's checkpoint: we may have lost it, or it was handed back
         // to us after someone else progressed. The engine has moved on past what is stored: reload the
         // checkpoint and the state, and redo the batch from the stored position.

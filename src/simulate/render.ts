@@ -347,7 +347,13 @@ function writeString(buf: Uint8Array, pos: number, s: string): number {
   buf[pos] = 0x22;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (!plain(c)) return pos + utf8.encodeInto(JSON.stringify(s), buf.subarray(pos)).written;
+    if (!plain(c)) {
+      const json = JSON.stringify(s);
+      const done = utf8.encodeInto(json, buf.subarray(pos));
+      // encodeInto stops quietly where the buffer ends.
+      if (done.read < json.length) throw new RangeError("an event line does not fit the buffer");
+      return pos + done.written;
+    }
     buf[pos + 1 + i] = c;
   }
   buf[pos + 1 + n] = 0x22;

@@ -6,18 +6,24 @@ import type { Db } from "./db.ts";
 
 export interface Outbox {
   /** Up to `limit` alerts of at least these risk levels, due now, leased for `leaseMs`. */
-  claim(risks: readonly string[], limit: number, leaseMs: number): Promise<(Alert & { attempts: number })[]>;
+  claim(risks: readonly string[], limit: number, leaseMs: number): Promise<ClaimedAlert[]>;
   sent(transactionId: string): Promise<void>;
   failed(transactionId: string, error: string, retryInMs: number): Promise<void>;
-  /** Gives back the leases of claimed alerts this notifier will not post (it is stopping): due now again. */
-  release(transactionIds: readonly string[]): Promise<void>;
+  /**
+   * Gives back the leases of claimed alerts this notifier will not post (it is stopping): due now
+   * again. An alert whose lease has run out and been taken by another notifier is left alone.
+   */
+  release(claimed: readonly Pick<ClaimedAlert, "transactionId" | "lease">[]): Promise<void>;
 }
+
+/** An alert leased to one notifier: its attempts so far, and the lease's end as the database wrote it. */
+export type ClaimedAlert = Alert & { attempts: number; lease: string };
 
 export function createOutbox(db: Db): Outbox {
   return {
     claim(risks, limit, leaseMs) {
       return db.transaction(async (tx) => {
-        const r = await tx.query<AlertRow & { notify_attempts: number }>(
+        const r = await tx.query<AlertRow & { notify_attempts: number; lease: string }>(
           `UPDATE alerts SET notify_next_at = now() + make_interval(secs => $3::float8 / 1000)
             WHERE transaction_id IN (
               SELECT transaction_id FROM alerts
@@ -25,11 +31,11 @@ export function createOutbox(db: Db): Outbox {
                  AND (notify_next_at IS NULL OR notify_next_at <= now())
                ORDER BY seq LIMIT $2::int4
                FOR UPDATE SKIP LOCKED)
-            RETURNING ${alertColumns}, notify_attempts`,
+            RETURNING ${alertColumns}, notify_attempts, notify_next_at::text AS lease`,
           [[...risks], String(limit), String(leaseMs)],
         );
         return r.rows
-          .map((row) => ({ ...toAlert(row), attempts: row.notify_attempts }))
+          .map((row) => ({ ...toAlert(row), attempts: row.notify_attempts, lease: row.lease }))
           .sort((a, b) => a.seq - b.seq);
       });
     },
@@ -46,11 +52,13 @@ export function createOutbox(db: Db): Outbox {
         [id, error, String(retryInMs)],
       );
     },
-    async release(ids) {
-      if (ids.length === 0) return;
+    async release(claimed) {
+      if (claimed.length === 0) return;
       await db.query(
-        "UPDATE alerts SET notify_next_at = NULL WHERE transaction_id = ANY($1::text[]) AND notified_at IS NULL",
-        [[...ids]],
+        `UPDATE alerts a SET notify_next_at = NULL
+           FROM jsonb_to_recordset($1::jsonb) AS r(id text, lease timestamptz)
+          WHERE a.transaction_id = r.id AND a.notify_next_at = r.lease AND a.notified_at IS NULL`,
+        [JSON.stringify(claimed.map((c) => ({ id: c.transactionId, lease: c.lease })))],
       );
     },
   };
