@@ -247,10 +247,11 @@ describe("dashboard (Chromium)", { timeout: 600_000 }, () => {
   });
 
   it("opens an alert from the feed with its features, explanation and history, and labels it", async () => {
-    const first = page.getByTestId("feed-row").first();
-    const id = await first.getAttribute("data-id");
+    const id = await page.getByTestId("feed-row").first().getAttribute("data-id");
     assert.ok(id);
-    await first.click();
+    // By its id: `.first()` is looked up again at the click, and the live feed may have a newer
+    // alert on top by then (a CI run clicked one and waited for the other's address).
+    await page.locator(`[data-testid="feed-row"][data-id="${id}"]`).click();
     await page.waitForURL(new RegExp(`#/review/${encodeURIComponent(id)}$`));
     const detail = page.locator(`[data-testid="detail"][data-id="${id}"]`);
     await detail.waitFor();
@@ -308,10 +309,9 @@ describe("dashboard (Chromium)", { timeout: 600_000 }, () => {
   });
 
   it("assigns an alert to the key from its detail panel and shows the assignee", async () => {
-    const row = page.getByTestId("queue-row").first();
-    const id = await row.getAttribute("data-id");
+    const id = await page.getByTestId("queue-row").first().getAttribute("data-id");
     assert.ok(id);
-    await row.click();
+    await page.locator(`[data-testid="queue-row"][data-id="${id}"]`).click();
     const detail = page.locator(`[data-testid="detail"][data-id="${id}"]`);
     await detail.waitFor();
     const assignee = detail.getByTestId("detail-assignee");
