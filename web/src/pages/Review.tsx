@@ -52,6 +52,8 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
     api
       .alerts({ status: "open", risk, limit: PAGE }, ctrl.signal)
       .then((page) => {
+        // A page for a filter the user has since left must not replace the current one.
+        if (ctrl.signal.aborted) return;
         setItems(page.items);
         setCursor(page.nextCursor);
         setTotal({ n: page.total, capped: page.totalCapped });
