@@ -95,8 +95,18 @@ const selected = BENCHES.filter((b) => only === undefined || only.includes(b.nam
 const cpu = cpus()[0]?.model ?? "unknown CPU";
 const header = `## ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC — ${cpus().length} × ${cpu}, ${Math.round(
   totalmem() / 2 ** 30,
-)} GiB, Node ${process.version}`;
+)} GiB, Node ${process.version}, ${revision()}`;
 const sections: string[] = [header];
+
+/** The commit measured, and whether the working tree differed from it (then the record says so). */
+function revision(): string {
+  const git = (...args: string[]) =>
+    spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
+  const commit = git("rev-parse", "--short", "HEAD");
+  if (commit === "") return "not a git checkout";
+  const changed = git("status", "--porcelain", "--untracked-files=no") !== "";
+  return changed ? `commit ${commit} with uncommitted changes` : `commit ${commit}`;
+}
 let failed = false;
 for (const b of selected) {
   if (!existsSync(`${root}/${b.script}`)) throw new Error(`benchmark script ${b.script} is missing`);
