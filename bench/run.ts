@@ -104,7 +104,8 @@ function revision(): string {
     spawnSync("git", args, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
   const commit = git("rev-parse", "--short", "HEAD");
   if (commit === "") return "not a git checkout";
-  const changed = git("status", "--porcelain", "--untracked-files=no") !== "";
+  // BENCHMARKS.md itself is not the code measured (a run of several benchmarks appends to it once).
+  const changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!BENCHMARKS.md") !== "";
   return changed ? `commit ${commit} with uncommitted changes` : `commit ${commit}`;
 }
 let failed = false;
