@@ -87,7 +87,7 @@ export function streamOutput(stream: WriteStream | NodeJS.WriteStream, closeStre
  * JSON lines to a new file (truncated when it exists), written synchronously from the caller's buffer:
  * no copy and no hand-off to the I/O thread pool, which cost more than the write itself into the page
  * cache (docs/simulator.md, "Performance"). Only the simulator's own commands write files, so blocking
- * the event loop for a megabyte's write is what they want.
+ * the event loop for each write (256 KiB, see runSimulation) is what they want.
  */
 export function fileOutput(path: string): Output {
   let fd: number | undefined = withPath(path, "cannot create it", () => openSync(path, "w"));
