@@ -33,7 +33,11 @@ interface Member {
   loop: Promise<void>;
 }
 
-async function join(topic: string, group: string, opts: { commit: boolean }): Promise<Member> {
+async function join(
+  topic: string,
+  group: string,
+  opts: { commit: boolean; idlePullMs?: number },
+): Promise<Member> {
   const owned = new Set<number>();
   const events: string[] = [];
   const records = new Map<number, bigint[]>();
@@ -56,6 +60,7 @@ async function join(topic: string, group: string, opts: { commit: boolean }): Pr
     maxWaitMs: 50,
     listener,
     sessionTimeoutMs: 6000,
+    ...(opts.idlePullMs === undefined ? {} : { idlePullMs: opts.idlePullMs }),
   });
   const stop = new AbortController();
   const member: Member = { source, owned, events, records, stop, loop: Promise.resolve() };
@@ -180,6 +185,25 @@ describe("Kafka adapter", () => {
     b.stop.abort();
     await b.loop;
     await b.source.close();
+  });
+
+  it("hands out a record that comes while a pull waits on an empty buffer without waiting out the idle period", async () => {
+    // The fill window (maxWaitMs, 50 here) starts at the first record. A pull that began with nothing
+    // to hand out used to sleep its whole idle period, up to 200 ms of latency per event at low rates;
+    // with an idle period of 10 minutes, that would time this test out.
+    await ensureTopics({ brokers, clientId: "t", topics: ["idle"], partitions: 1, replication: 1 });
+    const m = await join("idle", "g-idle", { commit: false, idlePullMs: 600_000 });
+    await new Promise((r) => setTimeout(r, 1000)); // the member's first pull is waiting by now
+    const sink = await createKafkaSink({ brokers, clientId: "t" });
+    await sink.send([{ topic: "idle", key: "k", value: "v" }]);
+    await sink.close();
+    try {
+      await until(() => total(m) === 1, 30_000, "the record, well before the idle period ends");
+    } finally {
+      m.stop.abort();
+      await m.loop;
+      await m.source.close();
+    }
   });
 
   it("announces revocations and assignments when a second member joins and leaves", async () => {

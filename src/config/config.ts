@@ -100,7 +100,7 @@ export const SETTINGS = {
     "FRAUDSTREAM_BATCH_MAX_WAIT_MS",
     nonNegativeInt,
     50,
-    "Longest the worker waits to fill a batch before processing what it has (ms).",
+    "Longest the worker waits for more records after a batch's first one arrived, before processing what it has (ms).",
   ),
   workerConcurrency: setting(
     "FRAUDSTREAM_WORKER_CONCURRENCY",
