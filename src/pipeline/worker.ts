@@ -149,8 +149,30 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   let scorer: Scorer = opts.scorer.current;
   let scorerColumns = columnsOf(scorer);
   const maxInFlight = Math.max(1, opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
-  /** Each partition's batch in progress: one at a time per partition, so each stays in offset order. */
+  /**
+   * Each partition's last batch taken: a partition's batches form a chain, each starting when the one
+   * before it ended, so each partition stays in offset order. A batch waiting on its partition does
+   * not hold up the others' (the loop goes on pulling); at most `maxInFlight` batches are processed
+   * at once, and at most `maxQueued` are taken and not yet done.
+   */
   const inFlight = new Map<number, Promise<void>>();
+  /** Every batch taken and not yet done. */
+  const taken = new Set<Promise<void>>();
+  const maxQueued = 2 * maxInFlight;
+  let processing = 0;
+  const turns: (() => void)[] = [];
+  const acquire = async (): Promise<void> => {
+    if (processing < maxInFlight) {
+      processing++;
+      return;
+    }
+    await new Promise<void>((resolve) => turns.push(resolve));
+  };
+  const release = (): void => {
+    const next = turns.shift();
+    if (next === undefined) processing--;
+    else next(); // the turn passes on: `processing` stays the same
+  };
   // Retries stop on shutdown, and also once any batch has failed: the worker is going down then, and
   // a batch of another partition waiting out an outage must not keep it alive.
   const failing = new AbortController();
@@ -256,7 +278,8 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
   }
   // Batches of different partitions are processed concurrently, up to maxInFlight: while one waits
   // for the database or the broker, another computes. A failure stops the intake; the batches in
-  // progress finish, and the worker then fails with the first error.
+  // progress finish, those not started are dropped (redelivered to whoever owns their partitions
+  // next), and the worker then fails with the first error.
   let failed: { err: unknown } | undefined;
   try {
     for await (const batch of source.batches(stopSource.signal)) {
@@ -268,11 +291,21 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         logger.info({ from: previous, to: scorer.version }, "scoring with another model");
       }
       const { partition } = batch;
-      await inFlight.get(partition);
-      while (inFlight.size >= maxInFlight) await Promise.race(inFlight.values());
+      while (taken.size >= maxQueued) await Promise.race(taken);
       if (failed !== undefined) break;
       const slot = takeSlot(scorer, scorerColumns, batch.records.length);
-      const run: Promise<void> = processBatch(batch, slot)
+      const previous = inFlight.get(partition);
+      const run: Promise<void> = (async () => {
+        if (previous !== undefined) await previous; // never rejects: failures are caught below
+        // Not started yet: on shutdown or after a failure these records are left for redelivery.
+        if (failed !== undefined || signal.aborted) return null;
+        await acquire();
+        try {
+          return await processBatch(batch, slot);
+        } finally {
+          release();
+        }
+      })()
         .then((stats) => {
           if (stats === null) return;
           totals.batches++;
@@ -290,9 +323,11 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
         })
         .finally(() => {
           if (inFlight.get(partition) === run) inFlight.delete(partition);
+          taken.delete(run);
           freeSlots.push(slot);
         });
       inFlight.set(partition, run);
+      taken.add(run);
     }
   } finally {
     if (inFlight.size > 0) {
