@@ -1,4 +1,5 @@
-// Data hooks: polling that never overlaps itself and can be nudged, and loading with cancellation.
+// Data hooks: polling that never overlaps itself and can be nudged, and loading (with "load more") with
+// cancellation.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { describeError } from "./api.ts";
 
@@ -69,12 +70,25 @@ export function usePolling<T>(
 export interface Loaded<T> {
   data: T | undefined;
   error: string | undefined;
+  /** A first load or a `more` is in flight. */
   loading: boolean;
   reload: () => void;
   set: (value: T) => void;
+  /** Replaces the data with `fn(data)`, applied to the newest data; nothing while there is none. */
+  update: (fn: (current: T) => T) => void;
+  /**
+   * Continues the current key's data ("load more"): `fetch`es the next part and folds it in with
+   * `merge(data, next)`, applied to the data as it is when the part arrives. Loading and errors are
+   * reported as for the first load (an error keeps the data), and a newer key or a reload drops the
+   * part. Nothing is fetched while the key is null, and nothing merged while there is no data.
+   */
+  more: <P>(fetch: (signal: AbortSignal) => Promise<P>, merge: (current: T, next: P) => T) => void;
 }
 
-/** Loads once per `key` (null: nothing to load); a newer key cancels the older request. */
+/**
+ * Loads once per `key` (null: nothing to load); a newer key (or a reload) cancels the older request,
+ * and any `more` still on its way.
+ */
 export function useLoad<T>(
   load: (key: string, signal: AbortSignal) => Promise<T>,
   key: string | null,
@@ -85,21 +99,16 @@ export function useLoad<T>(
   const [generation, setGeneration] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  // The current key's controller: `more` runs under it, so whatever ends the first load ends it too.
+  const live = useRef<AbortController | null>(null);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger
-  useEffect(() => {
-    if (key === null) {
-      setData(undefined);
-      setError(undefined);
-      return;
-    }
-    const ctrl = new AbortController();
+  /** Runs `request` under `ctrl`, keeping its result, error and loading state only while `ctrl` is live. */
+  const track = useCallback(<V>(ctrl: AbortController, request: Promise<V>, keep: (value: V) => void) => {
     setLoading(true);
-    loadRef
-      .current(key, ctrl.signal)
+    request
       .then((value) => {
         if (ctrl.signal.aborted) return;
-        setData(value);
+        keep(value);
         setError(undefined);
       })
       .catch((err: unknown) => {
@@ -108,8 +117,34 @@ export function useLoad<T>(
       .finally(() => {
         if (!ctrl.signal.aborted) setLoading(false);
       });
+  }, []);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the reload trigger
+  useEffect(() => {
+    if (key === null) {
+      live.current = null;
+      setData(undefined);
+      setError(undefined);
+      return;
+    }
+    const ctrl = new AbortController();
+    live.current = ctrl;
+    track(ctrl, loadRef.current(key, ctrl.signal), setData);
     return () => ctrl.abort();
   }, [key, generation]);
+
+  const update = useCallback(
+    (fn: (current: T) => T) => setData((old) => (old === undefined ? old : fn(old))),
+    [],
+  );
+  const more = useCallback(
+    <P>(fetch: (signal: AbortSignal) => Promise<P>, merge: (current: T, next: P) => T) => {
+      const ctrl = live.current;
+      if (ctrl === null || ctrl.signal.aborted) return;
+      track(ctrl, fetch(ctrl.signal), (next) => update((old) => merge(old, next)));
+    },
+    [track, update],
+  );
 
   return {
     data,
@@ -117,5 +152,7 @@ export function useLoad<T>(
     loading,
     reload: useCallback(() => setGeneration((g) => g + 1), []),
     set: useCallback((value: T) => setData(value), []),
+    update,
+    more,
   };
 }

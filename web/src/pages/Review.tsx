@@ -1,8 +1,15 @@
 // Review: the queue of open alerts (newest first, a page at a time, with how many match) and, for the
 // selected one, everything that explains it (features, model factors, rule hits, the user's recent
 // history) with the assign and label buttons for keys allowed to use them.
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { type Alert, api, describeError, type Label, type TransactionDetail } from "../api.ts";
+import { useCallback, useEffect, useState } from "preact/hooks";
+import {
+  type Alert,
+  type AlertPage,
+  api,
+  describeError,
+  type Label,
+  type TransactionDetail,
+} from "../api.ts";
 import { ErrorNote, Panel, RiskBadge } from "../components/Bits.tsx";
 import { type Explanation, readExplanation } from "../explanation.ts";
 import { dateTime, featureValue, money, num, riskColour, time } from "../format.ts";
@@ -36,65 +43,57 @@ interface Total {
   capped: boolean;
 }
 
+/** The queue's pages so far, and where the next one starts (null: no more). */
+interface QueuePages {
+  items: Alert[];
+  cursor: number | null;
+  total: Total;
+}
+
+const firstPage = (page: AlertPage): QueuePages => ({
+  items: page.items,
+  cursor: page.nextCursor,
+  total: { n: page.total, capped: page.totalCapped },
+});
+
+/** Appends the next page, minus any alert already shown (new alerts shift the pages under the cursor). */
+function appendPage(pages: QueuePages, page: AlertPage): QueuePages {
+  const have = new Set(pages.items.map((a) => a.transactionId));
+  return {
+    ...firstPage(page),
+    items: [...pages.items, ...page.items.filter((a) => !have.has(a.transactionId))],
+  };
+}
+
 function Queue({ selected, removed }: { selected: string | null; removed: string | null }) {
   const [risk, setRisk] = useState("");
-  const [items, setItems] = useState<Alert[]>([]);
-  const [cursor, setCursor] = useState<number | null>(null);
-  const [total, setTotal] = useState<Total>();
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<string>();
-  const [generation, setGeneration] = useState(0);
-
-  // biome-ignore lint/correctness/useExhaustiveDependencies: generation is the refresh trigger
-  useEffect(() => {
-    const ctrl = new AbortController();
-    setLoading(true);
-    api
-      .alerts({ status: "open", risk, limit: PAGE }, ctrl.signal)
-      .then((page) => {
-        // A page for a filter the user has since left must not replace the current one.
-        if (ctrl.signal.aborted) return;
-        setItems(page.items);
-        setCursor(page.nextCursor);
-        setTotal({ n: page.total, capped: page.totalCapped });
-        setError(undefined);
-      })
-      .catch((err: unknown) => {
-        if (!ctrl.signal.aborted) setError(describeError(err));
-      })
-      .finally(() => {
-        if (!ctrl.signal.aborted) setLoading(false);
-      });
-    return () => ctrl.abort();
-  }, [risk, generation]);
+  // A page for a filter the user has since left (or a refresh replaced) is dropped, first or appended.
+  const queue = useLoad(
+    (key, signal) => api.alerts({ status: "open", risk: key, limit: PAGE }, signal).then(firstPage),
+    risk,
+  );
+  const items = queue.data?.items ?? [];
+  const cursor = queue.data?.cursor ?? null;
+  const { loading, update } = queue;
 
   // A labelled alert leaves the open queue at once, and the count with it when the queue showed it (one
   // it did not show may lie outside the filter); Refresh asks the API again.
-  const shown = useRef(items);
-  shown.current = items;
   useEffect(() => {
-    if (removed === null || !shown.current.some((a) => a.transactionId === removed)) return;
-    setItems((old) => old.filter((a) => a.transactionId !== removed));
-    setTotal((t) => (t === undefined || t.capped ? t : { ...t, n: Math.max(0, t.n - 1) }));
-  }, [removed]);
+    if (removed === null) return;
+    update((q) => {
+      if (!q.items.some((a) => a.transactionId === removed)) return q;
+      const left = q.items.filter((a) => a.transactionId !== removed);
+      return {
+        ...q,
+        items: left,
+        total: q.total.capped ? q.total : { ...q.total, n: Math.max(0, q.total.n - 1) },
+      };
+    });
+  }, [removed, update]);
 
-  const more = async () => {
+  const more = () => {
     if (cursor === null) return;
-    setLoading(true);
-    try {
-      const page = await api.alerts({ status: "open", risk, limit: PAGE, cursor });
-      setItems((old) => {
-        const have = new Set(old.map((a) => a.transactionId));
-        return [...old, ...page.items.filter((a) => !have.has(a.transactionId))];
-      });
-      setCursor(page.nextCursor);
-      setTotal({ n: page.total, capped: page.totalCapped });
-      setError(undefined);
-    } catch (err) {
-      setError(describeError(err));
-    } finally {
-      setLoading(false);
-    }
+    queue.more((signal) => api.alerts({ status: "open", risk, limit: PAGE, cursor }, signal), appendPage);
   };
 
   return (
@@ -104,7 +103,7 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
       class="queue-panel"
       actions={
         <span class="actions">
-          <QueueTotal total={total} shown={items.length} />
+          <QueueTotal total={queue.data?.total} shown={items.length} />
           <select
             value={risk}
             onChange={(e) => setRisk(e.currentTarget.value)}
@@ -115,13 +114,13 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
             <option value="CRITICAL">CRITICAL</option>
             <option value="HIGH">HIGH</option>
           </select>
-          <button type="button" onClick={() => setGeneration((g) => g + 1)} data-testid="queue-refresh">
+          <button type="button" onClick={queue.reload} data-testid="queue-refresh">
             Refresh
           </button>
         </span>
       }
     >
-      <ErrorNote message={error} testid="queue-error" />
+      <ErrorNote message={queue.error} testid="queue-error" />
       {items.length === 0 && !loading ? <p class="muted">No open alerts.</p> : null}
       <ul class="queue" data-testid="queue-list">
         {items.map((a) => (
