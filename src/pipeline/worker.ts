@@ -297,10 +297,10 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
       const previous = inFlight.get(partition);
       const run: Promise<void> = (async () => {
         if (previous !== undefined) await previous; // never rejects: failures are caught below
-        // Not started yet: on shutdown or after a failure these records are left for redelivery.
-        if (failed !== undefined || signal.aborted) return null;
         await acquire();
         try {
+          // Not started yet: on shutdown or after a failure these records are left for redelivery.
+          if (failed !== undefined || signal.aborted) return null;
           return await processBatch(batch, slot);
         } finally {
           release();
