@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TransactionSchema } from "../contract/transaction.ts";
-import { documentedScenarioExamples, renderScenarioExamples, scenarioExamples } from "./examples.ts";
+import {
+  documentedScenarioExamples,
+  readmeScenarioExamples,
+  renderScenarioExampleLines,
+  renderScenarioExamples,
+  scenarioExamples,
+} from "./examples.ts";
 import { SCENARIO_NAMES } from "./index.ts";
 
 describe("scenario examples", () => {
@@ -17,5 +23,9 @@ describe("scenario examples", () => {
 
   it("in docs/simulator.md are what the simulator emits now (regenerate: node src/simulate/examples.ts)", () => {
     assert.equal(documentedScenarioExamples(), renderScenarioExamples());
+  });
+
+  it("in the README are the same events, one JSON line each (regenerate: node src/simulate/examples.ts)", () => {
+    assert.equal(readmeScenarioExamples(), renderScenarioExampleLines());
   });
 });
