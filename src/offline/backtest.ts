@@ -11,9 +11,9 @@ import { type CompiledRuleSet, DECISIONS, RISK_LEVELS } from "../decide/compile.
 import { decideInto, VerdictBuffer } from "../decide/decide.ts";
 import { isFlagged, type RiskLevel } from "../decide/levels.ts";
 import { FeatureEngine } from "../features/engine.ts";
-import { FEATURE_NAMES, featureIndex } from "../features/registry.ts";
 import { averagePrecision, rocAuc } from "../model/evaluate.ts";
 import type { Scorer } from "../model/scorer.ts";
+import { BatchBuffers, columnsOf, computeFeatures, scoreAccepted, WIDTH } from "../pipeline/evaluate.ts";
 
 export interface BacktestConfig {
   name: string;
@@ -70,6 +70,7 @@ export class Backtest {
   readonly #scorer: Scorer;
   readonly #columns: Int32Array;
   readonly #acc: Accumulator[];
+  #buffers: BatchBuffers | undefined;
   readonly #labels: number[] = [];
   readonly #scores: number[] = [];
   #events = 0;
@@ -86,7 +87,7 @@ export class Backtest {
       stateTtlMs: opts.stateTtlMs,
     });
     this.#scorer = opts.scorer;
-    this.#columns = Int32Array.from(opts.scorer.featureNames, (n) => featureIndex(n));
+    this.#columns = columnsOf(opts.scorer);
     this.#acc = opts.configs.map((config) => {
       const n = config.rules.rules.length;
       return {
@@ -108,23 +109,15 @@ export class Backtest {
     this.#skipped += skipped;
     const n = events.length;
     if (n === 0) return;
-    const width = FEATURE_NAMES.length;
-    const features = new Float64Array(n * width);
-    const status = new Uint8Array(n);
+    // The worker's own stages: features, then the scorer over the events that were not late.
+    const buf = BatchBuffers.reuse(this.#buffers, this.#scorer, this.#columns, n);
+    this.#buffers = buf;
     const times = Float64Array.from(events, (e) => parseEventTime(e.timestamp));
-    this.#engine.processBatch(events, times, features, status);
-    const w = this.#columns.length;
-    const rows = new Float64Array(n * w);
-    for (let i = 0; i < n; i++)
-      for (let c = 0; c < w; c++)
-        rows[i * w + c] = features[i * width + (this.#columns[c] as number)] as number;
-    const scores = new Float64Array(n);
-    this.#scorer.scoreBatch(rows, n, scores);
-    for (let i = 0; i < n; i++) {
-      if (status[i] !== 0) {
-        this.#skipped++;
-        continue;
-      }
+    this.#skipped += computeFeatures(this.#engine, events, times, buf);
+    const accepted = scoreAccepted(buf, n);
+    const { features, scores } = buf;
+    for (let k = 0; k < accepted; k++) {
+      const i = buf.acceptedRows[k] as number;
       const event = events[i] as Transaction;
       const label = isFraudLabel(event);
       if (label === undefined) {
@@ -133,11 +126,11 @@ export class Backtest {
       }
       this.#events++;
       const y = label ? 1 : 0;
-      const score = scores[i] as number;
+      const score = scores[k] as number;
       this.#labels.push(y);
       this.#scores.push(score);
       for (const a of this.#acc) {
-        decideInto(a.config.rules, event, features, i * width, score, a.buffer, 0);
+        decideInto(a.config.rules, event, features, i * WIDTH, score, a.buffer, 0);
         const b = a.buffer;
         const risk = RISK_LEVELS[b.risk[0] as number] as RiskLevel;
         const decision = DECISIONS[b.decision[0] as number] as string;

@@ -13,6 +13,7 @@ import { FeatureEngine } from "../features/engine.ts";
 import { FEATURE_NAMES, FEATURE_SET_VERSION } from "../features/registry.ts";
 import { EVENT_CSV_TYPING, eventFromRow } from "../io/files/events.ts";
 import { type FileRow, openRows } from "../io/files/index.ts";
+import { computeFeatures, featureRows, WIDTH } from "../pipeline/evaluate.ts";
 
 export class DatasetError extends Error {
   override name = "DatasetError";
@@ -95,7 +96,6 @@ async function loadTransactions(path: string, opts: DatasetOptions): Promise<Dat
     allowedLatenessMs: opts.allowedLatenessMs,
     stateTtlMs: opts.stateTtlMs,
   });
-  const width = FEATURE_NAMES.length;
   const X = new Matrix();
   const labels: number[] = [];
   let anyLabel = false;
@@ -103,8 +103,7 @@ async function loadTransactions(path: string, opts: DatasetOptions): Promise<Dat
   const skipped: Dataset["skipped"] = [];
   let from = Number.POSITIVE_INFINITY;
   let to = Number.NEGATIVE_INFINITY;
-  let out = new Float64Array(1024 * width);
-  let status = new Uint8Array(1024);
+  let buf = featureRows(1024);
   let times = new Float64Array(1024);
   const rows = await openRows(path, { csv: EVENT_CSV_TYPING });
   for await (const batch of rows) {
@@ -122,13 +121,12 @@ async function loadTransactions(path: string, opts: DatasetOptions): Promise<Dat
       payloads.push(r.payload);
       eventLines.push(r.line);
     }
-    if (events.length > status.length) {
-      out = new Float64Array(events.length * width);
-      status = new Uint8Array(events.length);
-      times = new Float64Array(events.length);
-    }
+    buf = featureRows(events.length, buf);
+    if (events.length > times.length) times = new Float64Array(events.length);
     for (let i = 0; i < events.length; i++) times[i] = parseEventTime((events[i] as Transaction).timestamp);
-    engine.processBatch(events, times, out, status);
+    // The worker's features stage, in file order.
+    computeFeatures(engine, events, times, buf);
+    const { features: out, status } = buf;
     const picked = new Float64Array(columns.length);
     for (let i = 0; i < events.length; i++) {
       const line = eventLines[i] as number;
@@ -136,7 +134,7 @@ async function loadTransactions(path: string, opts: DatasetOptions): Promise<Dat
         skipped.push({ line, reason: "late", detail: "later than the allowed lateness for its user" });
         continue;
       }
-      for (let c = 0; c < columns.length; c++) picked[c] = out[i * width + (columns[c] as number)] as number;
+      for (let c = 0; c < columns.length; c++) picked[c] = out[i * WIDTH + (columns[c] as number)] as number;
       X.push(picked, 0, columns.length);
       lines.push(line);
       const t = times[i] as number;
