@@ -3,6 +3,7 @@
 // hot-reload holder against the real registry: a promotion reaches the slot the worker reads.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { createModelReloader } from "../src/app/reload.ts";
 import {
   createModelRegistry,
   createPgliteStore,
@@ -13,7 +14,6 @@ import {
 } from "../src/io/pg/index.ts";
 import type { Scorer } from "../src/model/scorer.ts";
 import { createLogger } from "../src/observe/logger.ts";
-import { createModelReloader } from "../src/pipeline/reload.ts";
 import { createTestDatabase } from "./helpers/pg.ts";
 
 const logger = createLogger("silent", "test");

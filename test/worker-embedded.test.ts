@@ -2,6 +2,7 @@
 // reasons, a rerun that adds nothing, and a database outage waited out without loss.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { workerOptions } from "../src/app/worker.ts";
 import { loadConfig } from "../src/config/config.ts";
 import { compileRuleSet } from "../src/decide/compile.ts";
 import { defaultRuleSet } from "../src/decide/defaults.ts";
@@ -30,17 +31,16 @@ async function runUntilDrained(
   maxInFlight?: number,
 ): Promise<WorkerTotals> {
   const stop = new AbortController();
+  // Assembled like the demo's and the CLI's worker, with this test's group, limits and retry cap.
+  const settings = {
+    ...config,
+    consumerGroup: group,
+    maxEventBytes: 2048,
+    dbRetryMaxMs: 50,
+    ...(maxInFlight === undefined ? {} : { workerConcurrency: maxInFlight }),
+  };
   const worker = runWorker(
-    {
-      group,
-      topic: config.topicRaw,
-      dlqTopic: config.topicDlq,
-      anomaliesTopic: config.topicAnomalies,
-      featuresTopic: config.topicFeatures,
-      allowedLatenessMs: config.allowedLatenessMs,
-      stateTtlMs: config.stateTtlMs,
-      maxEventBytes: 2048,
-      dbRetryMaxMs: 50,
+    workerOptions(settings, {
       openSource: (listener) =>
         createEmbeddedSource(log, { group, topic: config.topicRaw, maxRecords, maxWaitMs: 5, listener }),
       sink: createEmbeddedSink(log),
@@ -48,10 +48,8 @@ async function runUntilDrained(
       scorer: fixedScorer(createProvisionalScorer()),
       rules: { current: servedRules(compileRuleSet(defaultRuleSet())) },
       isTransientError: (err) => err instanceof TransientError,
-      isTransientSinkError: () => false,
       logger,
-      ...(maxInFlight === undefined ? {} : { maxInFlight }),
-    },
+    }),
     stop.signal,
   );
   const failed = worker.then(() => new Error("worker stopped early"));

@@ -2,10 +2,10 @@
 import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { buildApi } from "../api/server.ts";
+import { migrateWithRetry } from "../app/migrate.ts";
 import { ConfigError, loadConfig } from "../config/config.ts";
 import { createPgStore } from "../io/pg/index.ts";
 import { createLogger } from "../observe/logger.ts";
-import { migrateWithRetry } from "./migrate-retry.ts";
 import { intFlag, requireServices, shutdownSignal } from "./options.ts";
 
 export function registerApi(program: Command): void {

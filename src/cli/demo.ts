@@ -1,6 +1,6 @@
 import type { Command } from "commander";
+import { runDemo } from "../app/demo.ts";
 import { loadConfig } from "../config/config.ts";
-import { runDemo } from "../io/embedded/demo.ts";
 import { createLogger } from "../observe/logger.ts";
 import { intFlag, numberFlag, shutdownSignal } from "./options.ts";
 

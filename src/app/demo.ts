@@ -4,20 +4,21 @@
 // reports counts read back from the database.
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { buildApi } from "../../api/server.ts";
-import type { Config } from "../../config/config.ts";
-import { defaultRuleSet } from "../../decide/defaults.ts";
-import { FEATURE_SET_VERSION } from "../../features/registry.ts";
-import { servingScorer } from "../../model/serving.ts";
-import type { Logger } from "../../observe/logger.ts";
-import { createPipelineMetrics } from "../../observe/metrics.ts";
-import { trainStarterModel } from "../../offline/starter.ts";
-import type { OutboundMessage } from "../../pipeline/ports.ts";
-import { startServing } from "../../pipeline/serving.ts";
-import { runWorker } from "../../pipeline/worker.ts";
-import { createSimulator } from "../../simulate/index.ts";
-import { createModelRegistry, createPgliteStore, createRuleSetRegistry } from "../pg/index.ts";
-import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "./log.ts";
+import { buildApi } from "../api/server.ts";
+import type { Config } from "../config/config.ts";
+import { defaultRuleSet } from "../decide/defaults.ts";
+import { FEATURE_SET_VERSION } from "../features/registry.ts";
+import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "../io/embedded/log.ts";
+import { createModelRegistry, createPgliteStore, createRuleSetRegistry } from "../io/pg/index.ts";
+import { servingScorer } from "../model/serving.ts";
+import { createLogger, type Logger } from "../observe/logger.ts";
+import { createPipelineMetrics } from "../observe/metrics.ts";
+import { trainStarterModel } from "../offline/starter.ts";
+import type { OutboundMessage } from "../pipeline/ports.ts";
+import { runWorker } from "../pipeline/worker.ts";
+import { createSimulator } from "../simulate/index.ts";
+import { startServing } from "./serving.ts";
+import { workerOptions } from "./worker.ts";
 
 export interface DemoOptions {
   /** Stop after this many seconds; undefined = until the signal aborts. */
@@ -96,7 +97,7 @@ export async function runDemo(
       keys: [...(config.apiKeys ?? []), { role: "admin", key: adminKey }],
       corsOrigins: config.corsOrigins,
       rateLimitPerMinute: config.rateLimitPerMinute,
-      logger: logger.child({ component: "api" }),
+      logger: createLogger(config.logLevel, "api"),
       metrics: metrics.registry,
     });
     const url = await api.listen({ port: config.port, host: "127.0.0.1" });
@@ -105,17 +106,7 @@ export async function runDemo(
 
   const stopWorker = new AbortController();
   const worker = runWorker(
-    {
-      group: config.consumerGroup,
-      topic: config.topicRaw,
-      dlqTopic: config.topicDlq,
-      anomaliesTopic: config.topicAnomalies,
-      featuresTopic: config.topicFeatures,
-      allowedLatenessMs: config.allowedLatenessMs,
-      stateTtlMs: config.stateTtlMs,
-      maxEventBytes: config.maxEventBytes,
-      maxInFlight: config.workerConcurrency,
-      dbRetryMaxMs: config.dbRetryMaxMs,
+    workerOptions(config, {
       openSource: (listener) =>
         createEmbeddedSource(log, {
           group: config.consumerGroup,
@@ -128,11 +119,9 @@ export async function runDemo(
       store,
       scorer: serving.scorer,
       rules: serving.rules,
-      isTransientError: () => false,
-      isTransientSinkError: () => false,
-      logger: logger.child({ component: "worker" }),
-      onBatch: (stats) => metrics.observeBatch(stats),
-    },
+      logger: createLogger(config.logLevel, "worker"),
+      metrics,
+    }),
     stopWorker.signal,
   );
   // A worker that dies must stop the demo rather than let it produce into the void.
