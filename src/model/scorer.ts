@@ -24,7 +24,7 @@ export interface Factor {
 }
 
 /**
- * Where the worker finds its scorer. A hot-reloading holder (src/pipeline/reload.ts) replaces
+ * Where the worker finds its scorer. A hot-reloading holder (src/app/reload.ts) replaces
  * `current` when another model is promoted; the worker reads it once per batch, so a batch is scored by
  * one model from start to end.
  */
