@@ -18,13 +18,12 @@ describe("PartitionScheduler", () => {
     const s = new PartitionScheduler(4);
     const log: string[] = [];
     const gates = [gate(), gate(), gate()];
-    gates.forEach((g, i) =>
+    for (const [i, g] of gates.entries())
       s.submit(0, async () => {
         log.push(`start ${i}`);
         await g.opened;
         log.push(`end ${i}`);
-      }),
-    );
+      });
     await tick();
     assert.deepEqual(log, ["start 0"]);
     gates[1]?.open(); // the second job may not start before the first ends, even when it could finish
@@ -41,14 +40,13 @@ describe("PartitionScheduler", () => {
     let running = 0;
     let most = 0;
     const gates = [gate(), gate(), gate(), gate()];
-    gates.forEach((g, p) =>
+    for (const [p, g] of gates.entries())
       s.submit(p, async () => {
         running++;
         most = Math.max(most, running);
         await g.opened;
         running--;
-      }),
-    );
+      });
     await tick();
     assert.equal(running, 2);
     for (const g of gates) g.open();
@@ -60,7 +58,7 @@ describe("PartitionScheduler", () => {
   it("has room for 2 × maxInFlight jobs taken and not done", async () => {
     const s = new PartitionScheduler(1);
     const gates = [gate(), gate()];
-    gates.forEach((g, p) => s.submit(p, () => g.opened));
+    for (const [p, g] of gates.entries()) s.submit(p, () => g.opened);
     let roomy = false;
     const room = s.room().then(() => {
       roomy = true;
