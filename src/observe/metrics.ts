@@ -5,7 +5,7 @@
 // metrics go there, not here.
 import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { BATCH_STAGES, type BatchStats } from "../pipeline/worker.ts";
+import { BATCH_STAGES, type BatchStats } from "./batch.ts";
 
 export interface PipelineMetrics {
   readonly registry: Registry;

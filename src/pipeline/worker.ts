@@ -11,6 +11,7 @@
 import type { Logger } from "pino";
 import type { ServedRules } from "../decide/serving.ts";
 import type { ScorerSlot } from "../model/scorer.ts";
+import type { BatchStage, BatchStats } from "../observe/batch.ts";
 import { BatchBuffers, columnsOf, evaluateBatch, parseRecords, storedKeys } from "./evaluate.ts";
 import { Ownership, userStateWrites } from "./ownership.ts";
 import {
@@ -57,28 +58,6 @@ export interface WorkerOptions {
   /** Called before each retry of a transient failure (or of a fenced batch), with the operation and error. */
   onRetry?(what: string, err: unknown): void;
 }
-
-export interface BatchStats {
-  partition: number;
-  records: number;
-  scored: number;
-  deadLetters: number;
-  deadLettersByReason: Record<string, number>;
-  alerts: number;
-  alertsByRisk: Record<string, number>;
-  /** Produce timestamps (epoch ms) of the scored events, for end-to-end latency. */
-  producedAt: number[];
-  skipped: number;
-  late: number;
-  /** Transactions skipped because they were already stored (or repeated within the batch). */
-  duplicates: number;
-  durationMs: number;
-  /** Where durationMs went: wall time of each stage (the others' batches share the event loop). */
-  stageMs: Record<BatchStage, number>;
-}
-
-export const BATCH_STAGES = ["dedupe", "compute", "send", "write", "commit"] as const;
-export type BatchStage = (typeof BATCH_STAGES)[number];
 
 export interface WorkerTotals {
   batches: number;
