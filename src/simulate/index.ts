@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Transaction } from "../contract/transaction.ts";
 import { CATEGORIES, CHANNEL_NAMES } from "./catalog.ts";
 import { CITIES, type City } from "./cities.ts";
+import { type Draft, SCENARIO_NAMES, type ScenarioName } from "./draft.ts";
 import {
   activity,
   activityAt,
@@ -19,10 +20,11 @@ import {
 } from "./population.ts";
 import { Rng } from "./prng.ts";
 import { idPrefixBytes, LineEncoder, renderTransaction, transactionLine } from "./render.ts";
-import { SCENARIO_NAMES, SCENARIOS, type ScenarioContext, type ScenarioName } from "./scenarios.ts";
+import { SCENARIOS, type ScenarioContext } from "./scenarios.ts";
 
+export { type Draft, SCENARIO_NAMES, type ScenarioName } from "./draft.ts";
 export { formatTimestamp, MAX_LINE_BYTES } from "./render.ts";
-export { SCENARIO_NAMES, SCENARIOS, type ScenarioName } from "./scenarios.ts";
+export { SCENARIOS } from "./scenarios.ts";
 
 const scenarioNames = SCENARIO_NAMES;
 
@@ -98,23 +100,6 @@ export interface EventLine {
   /** The event as JSON, no newline. */
   line: string;
   userId: string;
-  fraudType: ScenarioName | null;
-}
-
-/** One event before rendering. */
-export interface Draft {
-  /** Event time, epoch ms (simulated clock). */
-  t: number;
-  user: User;
-  merchant: number;
-  amount: number;
-  channel: (typeof CHANNEL_NAMES)[number];
-  /** A user device, or the merchant's terminal for card-present payments. */
-  device: Device | "POS Terminal" | "ATM";
-  /** City where the payment happens (the cardholder or the terminal). */
-  city: number;
-  card: string;
-  ip: string | null;
   fraudType: ScenarioName | null;
 }
 

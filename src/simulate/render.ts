@@ -4,7 +4,7 @@
 import type { Transaction } from "../contract/transaction.ts";
 import { CATEGORIES, type Category } from "./catalog.ts";
 import { CITIES, type City } from "./cities.ts";
-import type { Draft } from "./index.ts";
+import type { Draft } from "./draft.ts";
 import { CITY_OFFSETS, type Merchant } from "./population.ts";
 
 const HOUR = 3_600_000;

@@ -3,7 +3,7 @@
 // own way, without being trivially separable from legitimate travel and large purchases.
 import { CATEGORIES, categoryIndex, HIGH_RISK_CATEGORIES } from "./catalog.ts";
 import { CITIES, type City, distanceKm } from "./cities.ts";
-import type { Draft } from "./index.ts";
+import type { Draft, ScenarioName } from "./draft.ts";
 import { CURRENCY_SCALE, type Device, type Population, type User } from "./population.ts";
 import type { Rng } from "./prng.ts";
 
@@ -16,17 +16,6 @@ export interface ScenarioContext {
 }
 
 type Scenario = (ctx: ScenarioContext, victim: User, t: number) => Draft[];
-
-export const SCENARIO_NAMES = [
-  "card_testing",
-  "account_takeover",
-  "impossible_travel",
-  "velocity_burst",
-  "high_risk_merchant",
-  "amount_spike",
-  "location_mismatch",
-] as const;
-export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
