@@ -59,11 +59,7 @@ describe("README configuration table", () => {
     assert.ok(start >= 0 && end > start, "README.md lacks the config-table markers");
     const table = readme.slice(start + "<!-- config-table:start -->".length, end);
     // Compared cell by cell: the formatter pads the columns of Markdown tables.
-    assert.deepEqual(
-      cells(table),
-      cells(renderConfigTable()),
-      "regenerate with: node src/config/render-table.ts",
-    );
+    assert.deepEqual(cells(table), cells(renderConfigTable()), "regenerate with: node tools/render-docs.ts");
   });
 });
 

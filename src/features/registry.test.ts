@@ -51,7 +51,7 @@ describe("feature registry", () => {
           .join("|"),
       );
 
-  test("docs/features.md holds the current table (regenerate: node src/features/render-table.ts)", () => {
+  test("docs/features.md holds the current table (regenerate: node tools/render-docs.ts)", () => {
     const doc = readFileSync(new URL("../../docs/features.md", import.meta.url), "utf8");
     const start = doc.indexOf("<!-- feature-table:start -->");
     const end = doc.indexOf("<!-- feature-table:end -->");

@@ -1,17 +1,11 @@
 // One real event per fraud scenario, as docs/simulator.md (pretty-printed) and the README (one JSON
 // line each) show them: the first event of each scenario that the simulator emits with its defaults
-// and seed 42. Regenerate both sections with
-//   node src/simulate/examples.ts
-// (a test fails when a document and the simulator disagree).
-import { readFileSync, writeFileSync } from "node:fs";
+// and seed 42. `node tools/render-docs.ts` writes them into both documents (a test fails when a
+// document and the simulator disagree).
 import type { Transaction } from "../contract/transaction.ts";
 import { createSimulator, SCENARIO_NAMES, type ScenarioName } from "./index.ts";
 
 export const EXAMPLES_SEED = 42;
-const DOC = new URL("../../docs/simulator.md", import.meta.url);
-const README = new URL("../../README.md", import.meta.url);
-const START = "<!-- scenario-examples:start -->";
-const END = "<!-- scenario-examples:end -->";
 
 /** The first event of each scenario, in SCENARIO_NAMES order. */
 export function scenarioExamples(seed = EXAMPLES_SEED): Map<ScenarioName, Transaction> {
@@ -39,35 +33,4 @@ export function renderScenarioExamples(seed = EXAMPLES_SEED): string {
 export function renderScenarioExampleLines(seed = EXAMPLES_SEED): string {
   const lines = [...scenarioExamples(seed).values()].map((e) => JSON.stringify(e));
   return `\`\`\`jsonl\n${lines.join("\n")}\n\`\`\``;
-}
-
-/** Where a document keeps its section between the markers. */
-function section(file: URL): { text: string; from: number; to: number } {
-  const text = readFileSync(file, "utf8");
-  const from = text.indexOf(START);
-  const to = text.indexOf(END);
-  if (from < 0 || to < from) throw new Error(`${file.pathname} needs ${START} and ${END} markers`);
-  return { text, from: from + START.length, to };
-}
-
-/** The section as docs/simulator.md holds it now. */
-export function documentedScenarioExamples(): string {
-  const { text, from, to } = section(DOC);
-  return text.slice(from, to).trim();
-}
-
-/** The section as the README holds it now. */
-export function readmeScenarioExamples(): string {
-  const { text, from, to } = section(README);
-  return text.slice(from, to).trim();
-}
-
-if (import.meta.main) {
-  for (const [file, body] of [
-    [DOC, renderScenarioExamples()],
-    [README, renderScenarioExampleLines()],
-  ] as const) {
-    const { text, from, to } = section(file);
-    writeFileSync(file, `${text.slice(0, from)}\n\n${body}\n\n${text.slice(to)}`);
-  }
 }
