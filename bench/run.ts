@@ -55,13 +55,13 @@ const BENCHES: Bench[] = [
   },
   {
     name: "pg-write",
-    script: "src/io/pg/bench-write.ts",
+    script: "bench/pg-write.ts",
     args: [],
     what: "Store.writeBatch rows/s on PostgreSQL 127.0.0.1:5432",
   },
   {
     name: "pglite-write",
-    script: "src/io/pg/bench-write.ts",
+    script: "bench/pg-write.ts",
     args: ["--pglite"],
     what: "Store.writeBatch rows/s on in-memory PGlite",
   },

@@ -1,8 +1,8 @@
 // Kafka client benchmark: @platformatic/kafka against kafkajs on a real Apache Kafka broker that this
 // script starts itself (test/helpers/kafka.ts, full JIT), one client at a time on the same machine.
 //
-//   node_modules/.bin/node src/io/kafka/bench-clients.ts [--messages 200000] [--batch 1000]
-//                                                       [--reps 3] [--partitions 6]
+//   node_modules/.bin/node bench/kafka-clients.ts [--messages 200000] [--batch 1000]
+//                                               [--reps 3] [--partitions 6]
 //
 // Produce: `--messages` JSON transactions of about 400 bytes, keyed by user, sent in awaited batches of
 // `--batch` (the worker's shape: one request in flight), no compression, acks=1 and acks=all, each into a
@@ -23,7 +23,7 @@ import {
   stringSerializers,
 } from "@platformatic/kafka";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
-import { startKafka } from "../../../test/helpers/kafka.ts";
+import { startKafka } from "../test/helpers/kafka.ts";
 
 const { values: args } = parseArgs({
   options: {

@@ -1,15 +1,15 @@
 // Throughput of Store.writeBatch: batches of scored rows (realistic width: ~10 features, a full raw
 // payload) plus one checkpoint advance each, as the worker writes them.
 //
-//   node src/io/pg/bench-write.ts [--server postgres://postgres@127.0.0.1:5432] [--batches 20]
-//                                 [--batch-size 5000] [--pglite]
+//   node bench/pg-write.ts [--server postgres://postgres@127.0.0.1:5432] [--batches 20]
+//                        [--batch-size 5000] [--pglite]
 //
 // Creates a scratch database on the server, drops it at the end. With --pglite, measures in-memory PGlite
 // instead. Prints one JSON line per run.
 import { parseArgs } from "node:util";
 import pg from "pg";
-import type { ScoredRow } from "../../pipeline/ports.ts";
-import { createPgliteStore, createPgStore, type PgStore } from "./store.ts";
+import { createPgliteStore, createPgStore, type PgStore } from "../src/io/pg/store.ts";
+import type { ScoredRow } from "../src/pipeline/ports.ts";
 
 const { values } = parseArgs({
   options: {
