@@ -9,6 +9,7 @@ import { registerMigrate } from "./migrate.ts";
 import { ModelCliError, registerModel } from "./model.ts";
 import { OutputFileError } from "./output.ts";
 import { registerReplay } from "./replay.ts";
+import { registerRules } from "./rules.ts";
 import { registerSimulate } from "./simulate.ts";
 import { registerWorker } from "./worker.ts";
 
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerApi(program);
   registerModel(program);
   registerBacktest(program);
+  registerRules(program);
   registerMigrate(program);
   return program;
 }
