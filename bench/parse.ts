@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { parseRecord } from "../src/contract/parse.ts";
 
 const encoder = new TextEncoder();
-const lines = readFileSync(new URL("../../shared/contract/example.jsonl", import.meta.url), "utf8")
+const lines = readFileSync(new URL("../contract/example.jsonl", import.meta.url), "utf8")
   .trim()
   .split("\n")
   .map((l) => encoder.encode(l));

@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_MAX_EVENT_BYTES, type ParseResult, parseRecord } from "./parse.ts";
 import { parseEventTime } from "./transaction.ts";
 
-const examplePath = new URL("../../../shared/contract/example.jsonl", import.meta.url);
+const examplePath = new URL("../../contract/example.jsonl", import.meta.url);
 const opts = { maxBytes: DEFAULT_MAX_EVENT_BYTES };
 const enc = new TextEncoder();
 

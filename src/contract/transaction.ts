@@ -1,15 +1,18 @@
-// The transaction event contract (../shared/contract/transaction.schema.json), as the one zod schema
-// the code uses. Types are derived from it; nothing else in the project restates these fields.
+// The transaction event contract (contract/transaction.schema.json at the top of the repository), as
+// the one zod schema the code uses. Types are derived from it; nothing else in the project restates
+// these fields. src/contract/schema.test.ts checks that this schema and the JSON Schema agree.
 import { z } from "zod";
 
 export const CHANNELS = ["pos", "online", "atm", "transfer", "mobile"] as const;
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+// RFC 3339 allows any number of fraction digits; Date.parse reads them (to the millisecond).
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /**
  * Epoch milliseconds of an RFC 3339 timestamp with an offset or Z, or NaN when the text is not one or names
  * a day that does not exist (2026-02-30). `Date.parse` alone would accept many other shapes and roll
- * impossible days over into the next month.
+ * impossible days over into the next month. A leap second (23:59:60), valid RFC 3339, is NaN too:
+ * JavaScript time has no leap seconds, and guessing an instant for it would misorder events.
  */
 export function parseEventTime(text: string): number {
   const m = RFC3339.exec(text);
