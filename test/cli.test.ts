@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join, sep } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { TransactionSchema } from "../src/contract/transaction.ts";
@@ -41,6 +41,41 @@ describe("fraudstream command", () => {
       assert.equal(o.status, 0, `${old} (${v}): ${o.stderr}`);
       assert.equal(o.stdout.trim(), "0.1.0");
     }
+  });
+
+  it("npx fraudstream, run by the machine's npm and Node, prints no engine warnings", () => {
+    // npm checks package.json "engines" against the Node running npm itself, which for `npx` is the
+    // first on PATH: so without the project's node_modules/.bin (npm scripts put it first).
+    const path = (process.env.PATH ?? "")
+      .split(delimiter)
+      .filter((d) => !d.split(sep).includes("node_modules"))
+      .join(delimiter);
+    const npx = path.split(delimiter).find((d) => existsSync(join(d, "npx")));
+    assert.ok(npx !== undefined, `no npx on ${path}`);
+    const node = spawnSync("node", ["--version"], { encoding: "utf8", env: { PATH: path } }).stdout?.trim();
+    const r = spawnSync(join(npx, "npx"), ["fraudstream", "--help"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      // A fresh npm cache each time: npx installs the project itself into the cache (its own bin is
+      // not in node_modules/.bin), and that install is where npm checks the engines. With a warm
+      // cache the warning would show only on a machine's first call.
+      env: {
+        ...process.env,
+        PATH: path,
+        npm_config_cache: join(dir, "npm-cache"),
+        npm_config_update_notifier: "false",
+        npm_config_offline: "true",
+      },
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 0, `${npx}/npx on Node ${node}: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage: fraudstream /);
+    assert.doesNotMatch(
+      r.stderr,
+      /EBADENGINE|Unsupported engine/,
+      `npx on Node ${node} warned:\n${r.stderr}`,
+    );
+    assert.equal(r.stderr, "", `npx on Node ${node}`);
   });
 
   it("simulate writes the same file twice for the same seed, and a summary on stderr", () => {
