@@ -1,8 +1,9 @@
-// API keys with roles. Every route but health and readiness needs a key; writes need analyst or admin,
-// model and rule-set changes need admin. Keys come from FRAUDSTREAM_API_KEYS (role:key pairs) and are
-// compared by their SHA-256 digests in constant time, so neither the key nor its length leaks through
-// timing. The key travels as `Authorization: Bearer <key>`, or `?access_token=` for the live stream
-// (EventSource cannot set headers).
+// API keys with roles. Every route but health, readiness and /metrics (scraped by Prometheus) needs a
+// key; any key reads; labels, assignments and list edits need analyst; model and rule-set changes need
+// admin (NEEDS below). Keys come from FRAUDSTREAM_API_KEYS (role:key pairs) and are compared by their
+// SHA-256 digests in constant time, so neither the key nor its length leaks through timing. The key
+// travels as `Authorization: Bearer <key>`, or `?access_token=` for the live stream (EventSource
+// cannot set headers).
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
