@@ -14,26 +14,6 @@ import {
   type Violation,
 } from "./helpers/architecture.ts";
 
-/**
- * Breaks that disappear when the composition root src/app/ takes over what now wires the pipeline to
- * PostgreSQL and the webhook (src/pipeline/serving.ts, notifier.ts) and the demo's wiring
- * (src/io/embedded/demo.ts). Each entry must still occur: delete it once its file has moved.
- */
-const PENDING_MOVE_TO_APP: readonly string[] = [
-  "src/io/embedded/demo.ts → ../../api/server.ts",
-  "src/io/embedded/demo.ts → ../../offline/starter.ts",
-  "src/io/embedded/demo.ts → ../pg/index.ts",
-  "src/pipeline/notifier.ts → ../io/pg/alerts.ts",
-  "src/pipeline/notifier.ts → ../io/pg/outbox.ts",
-  "src/pipeline/serving.ts → ../io/pg/db.ts",
-  "src/pipeline/serving.ts → ../io/pg/models.ts",
-  "src/pipeline/serving.ts → ../io/pg/outbox.ts",
-  "src/pipeline/serving.ts → ../io/pg/rule-sets.ts",
-  "src/pipeline/serving.ts → ../io/webhook/index.ts",
-];
-
-const key = (v: Violation) => `${v.file} → ${v.specifier}`;
-
 function check(files: Record<string, string>): Violation[] {
   return checkSources(new Map(Object.entries(files)));
 }
@@ -48,14 +28,10 @@ describe("src/ import graph", () => {
   it("keeps every layering rule (what breaks one names the file, line and import)", () => {
     const sources = readSources(REPO_ROOT);
     assert.ok(sources.size > 100, `read ${sources.size} files`);
-    const found = checkSources(sources);
-    const unexpected = found.filter((v) => !PENDING_MOVE_TO_APP.includes(key(v)));
     assert.deepEqual(
-      unexpected.map((v) => v.message),
+      checkSources(sources).map((v) => v.message),
       [],
     );
-    const gone = PENDING_MOVE_TO_APP.filter((p) => !found.some((v) => key(v) === p));
-    assert.deepEqual(gone, [], "no longer broken: delete these from PENDING_MOVE_TO_APP");
   });
 
   it("has exactly one module that imports the Kafka client", () => {
