@@ -29,6 +29,11 @@ export interface Tree {
   readonly value: Float64Array;
   /** Training weight that reached each node. */
   readonly cover: Float64Array;
+  /**
+   * Loss reduction of each internal node's split (0 at leaves), when the source records it (our
+   * trainer; scikit-learn and XGBoost do too): importance by gain.
+   */
+  readonly gain?: Float64Array;
 }
 
 export interface TreeEnsemble {
