@@ -54,6 +54,12 @@ const BENCHES: Bench[] = [
     what: "isolation forest fit, scoreSamples rows/s (100k rows, 100 trees, ψ 256) and single-row latency vs scikit-learn",
   },
   {
+    name: "gbdt-fit",
+    script: "bench/gbdt-fit.ts",
+    args: [],
+    what: "boosted-trees fit, 1,000,000 rows × 40 columns, 100 iterations, one thread, against scikit-learn HistGradientBoosting and XGBoost hist (~10 min; --rows for a smaller size)",
+  },
+  {
     name: "pg-write",
     script: "bench/pg-write.ts",
     args: [],
