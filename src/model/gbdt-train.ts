@@ -3,8 +3,9 @@
 // output is a TreeEnsemble (src/model/trees.ts) with split "le": the scorer, the model file and TreeSHAP
 // read it the same whether it was trained here or imported.
 //
-// The algorithm follows scikit-learn's so that the same hyperparameters mean the same thing (and, on
-// data of up to `binSubsample` rows, grow the same trees up to floating-point ties):
+// The algorithm follows scikit-learn's operation for operation, so that the same hyperparameters mean
+// the same thing and, on up to `binSubsample` training rows, grow the same trees (margins equal to
+// scikit-learn 1.2's to the bit: gbdt-parity.test.ts):
 // - binning: per feature at most `maxBins` bins from quantiles of (a subsample of) the training rows,
 //   plus one bin for missing values (NaN); the binned matrix is column-major Uint8;
 // - gradients and hessians of the log loss as float32 (scikit-learn's G_H_DTYPE), sums in float64;
@@ -128,7 +129,7 @@ export interface GbdtFit {
 /** scikit-learn clips finite bin thresholds to this, keeping +∞ for the "split on missing" case. */
 const ALMOST_INF = 1e300;
 
-/** Bin thresholds for one feature and the binned matrix (what fit bins the rows with). */
+/** Bin thresholds of every feature: what fit bins rows with (training and validation alike). */
 export interface BinMapper {
   /** Per feature, increasing thresholds: bin(x) = #{t : t < x}, so bin(x) ≤ b ⇔ x ≤ thresholds[b]. */
   readonly thresholds: Float64Array[];
