@@ -57,7 +57,7 @@ const BENCHES: Bench[] = [
     name: "gbdt-fit",
     script: "bench/gbdt-fit.ts",
     args: [],
-    what: "boosted-trees fit, 1,000,000 rows × 40 columns, 100 iterations, one thread, against scikit-learn HistGradientBoosting and XGBoost hist (~10 min; --rows for a smaller size)",
+    what: "boosted-trees fit, 1,000,000 rows × 40 columns, 100 iterations, one thread, against scikit-learn HistGradientBoosting and XGBoost hist (~3 min of CPU; bench/gbdt-fit.ts --rows N for another size)",
   },
   {
     name: "pg-write",
