@@ -1,5 +1,5 @@
 // Unit tests of the boosted-trees trainer on cases small enough to work out by hand; parity with
-// scikit-learn on real data is in gbdt-parity.test.ts.
+// scikit-learn on real data is in gbdt-train-parity.test.ts.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {

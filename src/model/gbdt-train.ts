@@ -5,7 +5,7 @@
 //
 // The algorithm follows scikit-learn's operation for operation, so that the same hyperparameters mean
 // the same thing and, on up to `binSubsample` training rows, grow the same trees (margins equal to
-// scikit-learn 1.2's to the bit: gbdt-parity.test.ts):
+// scikit-learn 1.2's to the bit: gbdt-train-parity.test.ts):
 // - binning: per feature at most `maxBins` bins from quantiles of (a subsample of) the training rows,
 //   plus one bin for missing values (NaN); the binned matrix is column-major Uint8;
 // - gradients and hessians of the log loss as float32 (scikit-learn's G_H_DTYPE), sums in float64;
