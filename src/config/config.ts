@@ -2,6 +2,7 @@
 // environment variable, type, default and description; the README's table is checked against this list
 // by a test, and a bad value fails at start with a message that names the variable.
 import { z } from "zod";
+import { RiskLevelSchema } from "../contract/outputs.ts";
 
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
@@ -221,7 +222,7 @@ export const SETTINGS = {
           .map((r) => r.trim())
           .filter((r) => r.length > 0),
       )
-      .pipe(z.array(z.enum(["LOW", "MEDIUM", "HIGH", "CRITICAL"])).min(1)),
+      .pipe(z.array(RiskLevelSchema).min(1)),
     "CRITICAL",
     "Risk levels whose alerts are posted to the webhook (comma-separated).",
   ),

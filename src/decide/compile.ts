@@ -3,11 +3,13 @@
 // event property and compares, allocating nothing. Every leaf reads and compares inside one closure
 // so that no number crosses a call boundary (a non-integer double returned from a call that is not
 // inlined is boxed, i.e. allocated).
+
+import { DECISIONS, RISK_LEVELS } from "../contract/levels.ts";
+import type { Decision, RiskLevel, RuleHit } from "../contract/outputs.ts";
 import type { Transaction } from "../contract/transaction.ts";
 import { featureIndex } from "../features/registry.ts";
 import type { EventNumberField, EventStringField, ResolvedField } from "./fields.ts";
 import { resolveField } from "./fields.ts";
-import type { Decision, RiskLevel } from "./levels.ts";
 import { type ListCell, ListStore } from "./lists.ts";
 import {
   type ComparisonOp,
@@ -19,20 +21,11 @@ import {
   type RuleSetInput,
 } from "./rules.ts";
 
-/** Risk levels in increasing order; a risk code is an index into this. */
-export const RISK_LEVELS: readonly RiskLevel[] = ["LOW", "MEDIUM", "HIGH", "CRITICAL"];
-/** Decisions in increasing severity; a decision code is an index into this (BLOCK wins over REVIEW…). */
-export const DECISIONS: readonly Decision[] = ["APPROVE", "REVIEW", "BLOCK"];
+// Risk and decision codes are indices into these; re-exported for the worker, which imports them here.
+export { DECISIONS, RISK_LEVELS, type RuleHit };
 
 /** A compiled condition. `offset` is where the event's row starts in `features` (FEATURES order). */
 export type Test = (event: Transaction, features: Float64Array, offset: number, score: number) => boolean;
-
-/** A rule that hit, as a verdict reports it (one frozen object per rule, shared by all verdicts). */
-export interface RuleHit {
-  readonly id: string;
-  readonly weight: number;
-  readonly description: string;
-}
 
 export interface CompiledRule {
   readonly id: string;
@@ -44,7 +37,8 @@ export interface CompiledRule {
   readonly riskCode: number;
   /** Index into DECISIONS of the forced decision, −1 when the rule forces none. */
   readonly decisionCode: number;
-  readonly hit: RuleHit;
+  /** The rule as a verdict reports its hit: one frozen object per rule, shared by all verdicts. */
+  readonly hit: Readonly<RuleHit>;
   readonly when: Condition;
   readonly test: Test;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { isFlagged } from "../contract/levels.ts";
 import { compileRuleSet } from "./compile.ts";
 import {
   decide,
@@ -12,7 +13,6 @@ import {
 } from "./decide.ts";
 import { modelOnlyRuleSet } from "./defaults.ts";
 import { explainRule, explainVerdict } from "./explain.ts";
-import { isFlagged } from "./levels.ts";
 import type { Rule, RuleSetInput } from "./rules.ts";
 import { row, tx, WIDTH } from "./testing.ts";
 

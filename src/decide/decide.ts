@@ -8,9 +8,10 @@
 //            else policy.decisions[risk] (LOW/MEDIUM → APPROVE, HIGH → REVIEW, CRITICAL → BLOCK)
 //
 // Pure and deterministic: the same compiled rule set, event, features and score give the same verdict.
+
+import { DECISIONS, type Decision, RISK_LEVELS, type RiskLevel, type RuleHit } from "../contract/outputs.ts";
 import type { Transaction } from "../contract/transaction.ts";
-import { type CompiledRuleSet, DECISIONS, RISK_LEVELS, type RuleHit } from "./compile.ts";
-import type { Decision, RiskLevel } from "./levels.ts";
+import type { CompiledRuleSet } from "./compile.ts";
 import type { RiskCutoffs } from "./rules.ts";
 
 export interface Forced {
@@ -237,13 +238,19 @@ export function decideBatch(
     decideInto(compiled, events[k] as Transaction, features, k * width, scores[k] as number, out, k);
 }
 
-/** The Verdict object of slot `i` (decided with `compiled`). */
-export function verdictAt(compiled: CompiledRuleSet, out: VerdictBuffer, i: number): Verdict {
-  const rules = compiled.rules;
+/** The rules that hit in slot `i` of `out` (decided with a rule set whose rules are `rules`), in order. */
+export function hitsAt(rules: CompiledRuleSet["rules"], out: VerdictBuffer, i: number): RuleHit[] {
   const base = i * out.ruleCount;
   const hits: RuleHit[] = [];
   for (let h = 0; h < (out.hitCount[i] as number); h++)
     hits.push((rules[out.hitRules[base + h] as number] as { hit: RuleHit }).hit);
+  return hits;
+}
+
+/** The Verdict object of slot `i` (decided with `compiled`). */
+export function verdictAt(compiled: CompiledRuleSet, out: VerdictBuffer, i: number): Verdict {
+  const rules = compiled.rules;
+  const hits = hitsAt(rules, out, i);
   const risk = out.risk[i] as number;
   const riskRule = out.forcedRiskRule[i] as number;
   const decisionRule = out.forcedDecisionRule[i] as number;

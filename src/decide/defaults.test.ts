@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { isFlagged } from "../contract/levels.ts";
 import { parseEventTime, type Transaction } from "../contract/transaction.ts";
 import { FeatureEngine } from "../features/engine.ts";
 import { featureIndex } from "../features/registry.ts";
@@ -8,7 +9,6 @@ import { type CompiledRuleSet, compileRuleSet } from "./compile.ts";
 import { decide, type Verdict } from "./decide.ts";
 import { classicRuleSet, DEFAULT_RULE_SET_VERSION, defaultRuleSet, modelOnlyRuleSet } from "./defaults.ts";
 import { explainVerdict } from "./explain.ts";
-import { isFlagged } from "./levels.ts";
 import { loadRuleSet } from "./rules.ts";
 import { row, tx, WIDTH } from "./testing.ts";
 

@@ -1,12 +1,19 @@
 // The decision core's public surface: rule sets as data, compiled once, decided per event. Pure: no
-// I/O, no clock. See docs/rules.md.
+// I/O, no clock. See docs/rules.md. Risk levels, decisions and explanations are output shapes: they
+// are declared in src/contract/outputs.ts and re-exported here.
+export {
+  DECISIONS,
+  type Decision,
+  type Explanation,
+  isFlagged,
+  RISK_LEVELS,
+  type RiskLevel,
+  type RuleHit,
+} from "../contract/outputs.ts";
 export {
   type CompiledRule,
   CompiledRuleSet,
   compileRuleSet,
-  DECISIONS,
-  RISK_LEVELS,
-  type RuleHit,
   type Test,
 } from "./compile.ts";
 export {
@@ -23,7 +30,6 @@ export {
 export { classicRuleSet, DEFAULT_RULE_SET_VERSION, defaultRuleSet, modelOnlyRuleSet } from "./defaults.ts";
 export { explainRule, explainVerdict, type LeafTrace, type RuleTrace } from "./explain.ts";
 export { EVENT_FIELD_NAMES, resolveField } from "./fields.ts";
-export { type Decision, isFlagged, type RiskLevel } from "./levels.ts";
 export { ListError, ListStore } from "./lists.ts";
 export {
   type Condition,

@@ -2,8 +2,9 @@
 // a schema cannot express (field names, types, list names, formats), all reported with the JSON path of
 // the offending value so that whoever edits a rule set can find it. See docs/rules.md.
 import { z } from "zod";
+import { DECISIONS, RISK_LEVELS } from "../contract/levels.ts";
+import { type Decision, DecisionSchema, type RiskLevel, RiskLevelSchema } from "../contract/outputs.ts";
 import { closest, FIELD_FORMATS, type ResolvedField, resolveField } from "./fields.ts";
-import { DecisionSchema, RiskLevelSchema } from "./levels.ts";
 
 const SLUG = /^[a-z0-9]+(?:[_-][a-z0-9]+)*$/;
 const LIST_NAME = /^[a-z][a-z0-9_]*$/;
@@ -136,12 +137,12 @@ export const PolicySchema = z.strictObject({
       "model score → points: 0 below the first knot, linear between knots, the last knot's points above it; [] = the score adds nothing",
     ),
   decisions: z
-    .strictObject({
-      LOW: DecisionSchema,
-      MEDIUM: DecisionSchema,
-      HIGH: DecisionSchema,
-      CRITICAL: DecisionSchema,
-    })
+    .strictObject(
+      Object.fromEntries(RISK_LEVELS.map((level) => [level, DecisionSchema])) as Record<
+        RiskLevel,
+        typeof DecisionSchema
+      >,
+    )
     .default(DEFAULT_DECISIONS),
 });
 export type Policy = z.infer<typeof PolicySchema>;
@@ -514,15 +515,13 @@ export function checkRuleSet(rs: RuleSet): {
         message: `a higher score must not be worth fewer points: ${knot.points} < ${prev.points}`,
       });
   });
-  const order = ["APPROVE", "REVIEW", "BLOCK"];
-  const levels = ["LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
-  for (let i = 1; i < levels.length; i++) {
-    const lo = rs.policy.decisions[levels[i - 1] as (typeof levels)[number]];
-    const hi = rs.policy.decisions[levels[i] as (typeof levels)[number]];
-    if (order.indexOf(hi) < order.indexOf(lo))
+  for (let i = 1; i < RISK_LEVELS.length; i++) {
+    const lo: Decision = rs.policy.decisions[RISK_LEVELS[i - 1] as RiskLevel];
+    const hi: Decision = rs.policy.decisions[RISK_LEVELS[i] as RiskLevel];
+    if (DECISIONS.indexOf(hi) < DECISIONS.indexOf(lo))
       ctx.issues.push({
-        path: `policy.decisions.${levels[i]}`,
-        message: `${hi} is milder than ${lo} for ${levels[i - 1]}: a higher risk must not get a milder decision`,
+        path: `policy.decisions.${RISK_LEVELS[i]}`,
+        message: `${hi} is milder than ${lo} for ${RISK_LEVELS[i - 1]}: a higher risk must not get a milder decision`,
       });
   }
   return ctx;

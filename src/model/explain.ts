@@ -15,16 +15,13 @@
 // look ordinary). The same idea as depth-based importances (e.g. DIFFI, Carletti et al. 2020), but
 // additive and exact for a single row. Pure; allocates per call (explanations are per alert, not per
 // event).
+import type { Factor } from "../contract/outputs.ts";
 import { averagePathLength, type IsolationForest } from "./iforest.ts";
 
-export interface FeatureContribution {
-  feature: string;
+/** A Factor (feature, the row's value, its signed share of the saving: Σ |contribution| = 1) and more. */
+export interface FeatureContribution extends Factor {
   /** Column of the feature in the model's vectors. */
   index: number;
-  /** The row's value of the feature. */
-  value: number;
-  /** Signed share of the path-length saving credited to the feature; Σ |contribution| = 1. */
-  contribution: number;
   /** Mean levels saved per tree by splits on this feature (Σ over features = c(ψ) − E[h(x)]). */
   levelsSaved: number;
 }

@@ -1,5 +1,6 @@
 // The worker scores through this interface, so the isolation forest, an imported scikit-learn model
 // and the provisional scorer are interchangeable and every decision can be stamped with `version`.
+import type { Factor } from "../contract/outputs.ts";
 
 export interface Scorer {
   /** Stamped on every decision made with this scorer. */
@@ -15,13 +16,8 @@ export interface Scorer {
   explain?(row: ArrayLike<number>): { features: readonly Factor[] };
 }
 
-/** One feature's part in a score. */
-export interface Factor {
-  feature: string;
-  value: number;
-  /** Signed share of the push toward "anomalous". */
-  contribution: number;
-}
+/** One feature's part in a score: the shape explanations carry (src/contract/outputs.ts). */
+export type { Factor };
 
 /**
  * Where the worker finds its scorer. A hot-reloading holder (src/app/reload.ts) replaces

@@ -6,10 +6,11 @@
 // Ranking: a configuration ranks events by its risk points (score points + rule weights), ties broken by
 // the model score, so that PR-AUC compares what each configuration can tell apart, not only where it
 // happens to put its flag cut-off. The model alone ranks by its score.
+
+import { DECISIONS, isFlagged, RISK_LEVELS, type RiskLevel } from "../contract/outputs.ts";
 import { isFraudLabel, parseEventTime, type Transaction } from "../contract/transaction.ts";
-import { type CompiledRuleSet, DECISIONS, RISK_LEVELS } from "../decide/compile.ts";
+import type { CompiledRuleSet } from "../decide/compile.ts";
 import { decideInto, VerdictBuffer } from "../decide/decide.ts";
-import { isFlagged, type RiskLevel } from "../decide/levels.ts";
 import { FeatureEngine } from "../features/engine.ts";
 import { averagePrecision, rocAuc } from "../model/evaluate.ts";
 import type { Scorer } from "../model/scorer.ts";
