@@ -45,8 +45,9 @@ function row(i: number, now: number): ScoredRow {
     modelVersion: "iforest-2026-01",
     ruleSetVersion: "rules-7",
     explanation: {
-      hits: [{ id: "high_value", weight: 2 }],
-      factors: [{ feature: "amount_zscore", value: 3.1 }],
+      points: { score: 1.5, rules: 2, total: 3.5 },
+      hits: [{ id: "high_value", weight: 2, description: "Amount above 3,000" }],
+      factors: [{ feature: "amount_zscore", value: 3.1, contribution: 0.4213 }],
     },
     isFraud: false,
     fraudType: null,

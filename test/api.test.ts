@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Registry } from "prom-client";
 import { buildApi } from "../src/api/server.ts";
+import type { Explanation, StoredExplanation } from "../src/contract/outputs.ts";
 import { defaultRuleSet } from "../src/decide/defaults.ts";
 import { createAlertStore } from "../src/io/pg/alerts.ts";
 import { createModelRegistry, createPgStore, type PgStore } from "../src/io/pg/index.ts";
@@ -26,6 +27,12 @@ let app: Awaited<ReturnType<typeof buildApi>>;
 let base: string;
 const T0 = Date.UTC(2026, 10, 25, 12);
 
+/**
+ * An explanation with parts missing (no points, hits without descriptions, factors without
+ * contributions), as a JSONB column may hold one the worker never wrote: the API serves the parts it has.
+ */
+const partial = (e: StoredExplanation): Explanation => e as Explanation;
+
 function flaggedRow(i: number, overrides: Partial<ScoredRow> = {}): ScoredRow {
   return scoredRow({
     transactionId: `api-${i}`,
@@ -36,10 +43,10 @@ function flaggedRow(i: number, overrides: Partial<ScoredRow> = {}): ScoredRow {
     score: 0.6 + (i % 4) / 10,
     isFraud: i % 2 === 0,
     features: { amount_zscore: i, hour_of_day: 12 },
-    explanation: {
+    explanation: partial({
       hits: [{ id: "high_value", weight: 2 }],
       factors: [{ feature: "amount_zscore", value: i }],
-    },
+    }),
     ...overrides,
   });
 }
@@ -635,6 +642,49 @@ describe("API", () => {
       assert.ok(res.status < 500, `${method} ${path} ${rawBody ?? ""} → ${res.status}`);
     }
     assert.ok((statuses.get(400) ?? 0) > 50, `bad input was refused: ${JSON.stringify([...statuses])}`);
+  });
+
+  it("serves stored explanations honestly: {} and null of older rows, malformed parts left out, no score as null", async () => {
+    const older = flaggedRow(100, {
+      transactionId: "api-older",
+      userId: "api-user-older",
+      explanation: null,
+    });
+    const malformed = flaggedRow(101, {
+      transactionId: "api-malformed",
+      userId: "api-user-older",
+      score: Number.NaN,
+      // Not what the worker writes: what a JSONB column may hold all the same.
+      explanation: {
+        points: { score: "2", rules: 1 },
+        hits: [{ id: "high_value", weight: "2" }, "stray"],
+        factors: { amount_zscore: 1 },
+      } as unknown as Explanation,
+    });
+    await write([older, malformed]);
+    const o = await call("/api/transactions/api-older", { key: "viewer" });
+    assert.equal(o.status, 200);
+    const od = o.body as { transaction: { explanation: unknown }; alert: { explanation: unknown } };
+    assert.equal(od.transaction.explanation, null, "a row scored without an explanation");
+    assert.deepEqual(od.alert.explanation, {}, "its alert, stored with {}");
+    const m = await call("/api/transactions/api-malformed", { key: "viewer" });
+    assert.equal(m.status, 200);
+    const md = m.body as {
+      transaction: { explanation: unknown; score: unknown };
+      alert: { explanation: unknown; score: unknown };
+    };
+    assert.deepEqual(md.transaction.explanation, { points: { rules: 1 }, hits: [{ id: "high_value" }] });
+    assert.deepEqual(md.alert.explanation, md.transaction.explanation);
+    assert.equal(md.transaction.score, null, "NaN (no model score) is served as null");
+    assert.equal(md.alert.score, null);
+    const list = await call("/api/alerts?user_id=api-user-older", { key: "viewer" });
+    assert.equal(list.status, 200, "a malformed row does not fail the list");
+    assert.equal((list.body as { items: unknown[] }).items.length, 2);
+    // The OpenAPI document declares the alert's risk, decision and explanation, not a free record.
+    const spec = JSON.stringify((await call("/docs/json")).body);
+    assert.match(spec, /"risk":\{[^}]*"enum":\["LOW","MEDIUM","HIGH","CRITICAL"\]/);
+    assert.match(spec, /"decision":\{[^}]*"enum":\["APPROVE","REVIEW","BLOCK"\]/);
+    assert.match(spec, /"hits":\{[\s\S]*?"id":\{"type":"string"\}/);
   });
 
   it("rate-limits per key with 429", async () => {

@@ -25,7 +25,7 @@ import {
   ROOT,
   TARGET_LABELS,
 } from "./helpers/grafana.ts";
-import { createTestDatabase, scoredRow } from "./helpers/pg.ts";
+import { createTestDatabase, explanation, HIGH_VALUE, scoredRow } from "./helpers/pg.ts";
 
 const dashboards = loadDashboards();
 const targets = allTargets(dashboards);
@@ -244,7 +244,7 @@ async function seed(store: PgStore, url: string, now: number): Promise<void> {
         decision: flagged ? (i % 20 === 0 ? "BLOCK" : "REVIEW") : "APPROVE",
         isFraud: i % 5 === 0 ? true : i % 5 === 1 ? false : null,
       }),
-      explanation: flagged ? { rules: ["amount_spike"] } : null,
+      explanation: flagged ? explanation([HIGH_VALUE], 3) : null,
     });
   }
   await store.writeBatch({ scored: rows, deadLetters: [], checkpoints: [] });

@@ -1,7 +1,13 @@
 // The API's payload shapes, one zod schema each; route validation, response serialization and the
 // OpenAPI document at /docs all come from these.
 import { z } from "zod";
-import { DecisionSchema, RiskLevelSchema } from "../decide/levels.ts";
+import {
+  AlertSchema,
+  AlertStatusSchema,
+  HistoryItemSchema,
+  RiskLevelSchema,
+  ScoredTransactionSchema,
+} from "../contract/outputs.ts";
 
 export const ErrorSchema = z.object({ error: z.string(), message: z.string() });
 
@@ -19,34 +25,11 @@ export const MeSchema = z.object({
   canAdmin: z.boolean().describe("Model promotion and roll back, rule-set changes"),
 });
 
-export const AlertStatusSchema = z.enum(["open", "confirmed_fraud", "false_positive"]);
+// The alert and the scored transaction are output shapes of the pipeline, declared once in
+// src/contract/outputs.ts with the database mapping and the dashboard; the API serves them as declared.
+export { AlertSchema, AlertStatusSchema, HistoryItemSchema, ScoredTransactionSchema };
 
 const isoTime = z.iso.datetime({ offset: true });
-
-export const AlertSchema = z.object({
-  seq: z.number().int(),
-  transactionId: z.string(),
-  eventTime: z.string(),
-  userId: z.string(),
-  amount: z.number(),
-  currency: z.string(),
-  country: z.string().nullable(),
-  merchantCategory: z.string().nullable(),
-  score: z.number(),
-  risk: z.string(),
-  decision: z.string(),
-  explanation: z.record(z.string(), z.unknown()),
-  modelVersion: z.string(),
-  ruleSetVersion: z.string(),
-  isFraud: z.boolean().nullable(),
-  fraudType: z.string().nullable(),
-  status: AlertStatusSchema,
-  assignee: z.string().nullable(),
-  reviewedBy: z.string().nullable(),
-  reviewedAt: z.string().nullable(),
-  note: z.string().nullable(),
-  createdAt: z.string(),
-});
 
 /** "HIGH,CRITICAL" → ["HIGH", "CRITICAL"], each checked. */
 const riskList = z
@@ -95,46 +78,8 @@ export const FeedbackBodySchema = z.object({
 
 export const AssignBodySchema = z.object({ assignee: z.string().min(1).max(100).nullable() });
 
-export const HistoryItemSchema = z.object({
-  transactionId: z.string(),
-  eventTime: z.string(),
-  amount: z.number(),
-  currency: z.string(),
-  merchantCategory: z.string().nullable(),
-  country: z.string().nullable(),
-  channel: z.string().nullable(),
-  score: z.number(),
-  risk: z.string(),
-  decision: z.string(),
-});
-
 export const TransactionDetailSchema = z.object({
-  transaction: z.object({
-    transactionId: z.string(),
-    eventTime: z.string(),
-    userId: z.string(),
-    cardId: z.string().nullable(),
-    amount: z.number(),
-    currency: z.string(),
-    merchantId: z.string().nullable(),
-    merchantCategory: z.string().nullable(),
-    country: z.string().nullable(),
-    channel: z.string().nullable(),
-    device: z.string().nullable(),
-    features: z.record(z.string(), z.number().nullable()),
-    score: z.number(),
-    risk: RiskLevelSchema.or(z.string()),
-    decision: DecisionSchema.or(z.string()),
-    modelVersion: z.string(),
-    ruleSetVersion: z.string(),
-    explanation: z.record(z.string(), z.unknown()).nullable(),
-    isFraud: z.boolean().nullable(),
-    fraudType: z.string().nullable(),
-    payload: z.record(z.string(), z.unknown()),
-    producedAt: z.string(),
-    ingestedAt: z.string(),
-    processedAt: z.string(),
-  }),
+  transaction: ScoredTransactionSchema,
   alert: AlertSchema.nullable(),
   feedback: z.array(
     z.object({ label: z.string(), note: z.string().nullable(), by: z.string(), at: z.string() }),
@@ -190,7 +135,7 @@ export const StatsSchema = z.object({
   riskOverTime: z.array(
     z.object({
       minute: z.string().describe("Start of the bucket (named when buckets were always a minute)"),
-      risk: z.string(),
+      risk: RiskLevelSchema,
       count: z.number(),
     }),
   ),

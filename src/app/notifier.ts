@@ -20,10 +20,9 @@ export interface NotifierOptions {
 
 /** A Slack-compatible message (text + blocks; other receivers read `alert`). */
 export function alertMessage(a: Alert): Record<string, unknown> {
-  const hits = Array.isArray(a.explanation.hits)
-    ? (a.explanation.hits as { id?: string }[]).map((h) => h.id).filter((id) => id !== undefined)
-    : [];
-  const text = `${a.risk} ${a.decision}: ${a.amount} ${a.currency} by ${a.userId} (${a.country ?? "?"}, ${a.merchantCategory ?? "?"}) score ${a.score.toFixed(3)}${hits.length > 0 ? `; rules: ${hits.join(", ")}` : ""} [${a.transactionId}]`;
+  const hits = a.explanation.hits?.map((h) => h.id) ?? [];
+  const score = a.score === null ? "none" : a.score.toFixed(3);
+  const text = `${a.risk} ${a.decision}: ${a.amount} ${a.currency} by ${a.userId} (${a.country ?? "?"}, ${a.merchantCategory ?? "?"}) score ${score}${hits.length > 0 ? `; rules: ${hits.join(", ")}` : ""} [${a.transactionId}]`;
   return {
     text,
     blocks: [

@@ -1,6 +1,7 @@
 // The worker's view of the outside world. Kafka (src/io/kafka), the in-process log
 // (src/io/embedded), PostgreSQL and PGlite (src/io/pg) implement these; the worker loop imports
 // nothing else, so the same code runs in the real deployment, the demo and the tests.
+import type { ScoredRow } from "../contract/outputs.ts";
 
 /** One record as consumed from a partition. */
 export interface SourceRecord {
@@ -67,40 +68,8 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** One processed event as stored in `transactions_scored`. */
-export interface ScoredRow {
-  transactionId: string;
-  /** Event time, epoch ms. Also the partition key of the table. */
-  eventTime: number;
-  userId: string;
-  cardId: string | null;
-  amount: number;
-  currency: string;
-  merchantId: string | null;
-  merchantCategory: string | null;
-  country: string | null;
-  channel: string | null;
-  device: string | null;
-  /** Feature name → value, as computed for this event (stored as JSONB). */
-  features: Record<string, number>;
-  score: number;
-  risk: string;
-  decision: string;
-  modelVersion: string;
-  ruleSetVersion: string;
-  /** Why it was decided so: rule hits, top model factors (stored as JSONB); null when not explained. */
-  explanation: Record<string, unknown> | null;
-  /** Ground-truth label when the producer carried one (simulated or replayed labelled data). */
-  isFraud: boolean | null;
-  fraudType: string | null;
-  /** The event object as received, extra fields included. */
-  payload: Record<string, unknown>;
-  source: { topic: string; partition: number; offset: bigint };
-  /** Record timestamp (when it was produced), epoch ms. */
-  producedAt: number;
-  /** When the worker received the record, epoch ms. */
-  ingestedAt: number;
-}
+/** One processed event as stored in `transactions_scored`: an output shape, declared in src/contract. */
+export type { ScoredRow };
 
 /** One rejected record as stored in `dead_letters`. */
 export interface DeadLetterRow {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
+import type { Explanation, RuleHit } from "../../src/contract/outputs.ts";
 import { type PgStore, partitionName, type SqlParam } from "../../src/io/pg/index.ts";
 import { loadMigrations } from "../../src/io/pg/migrate.ts";
 import {
@@ -57,6 +58,14 @@ export interface StoreHarness {
 const DAY = 86_400_000;
 let seq = 0;
 
+/** An explanation as the worker builds it, with the given rule hits (weights summed into the points). */
+export function explanation(hits: RuleHit[] = [], scorePoints = 0): Explanation {
+  const rules = hits.reduce((sum, h) => sum + h.weight, 0);
+  return { points: { score: scorePoints, rules, total: scorePoints + rules }, hits };
+}
+
+export const HIGH_VALUE: RuleHit = { id: "high_value", weight: 2, description: "Amount above 3,000" };
+
 export function scoredRow(overrides: Partial<ScoredRow> = {}): ScoredRow {
   seq += 1;
   const id = `tx-${seq}`;
@@ -78,7 +87,7 @@ export function scoredRow(overrides: Partial<ScoredRow> = {}): ScoredRow {
     decision: "APPROVE",
     modelVersion: "model-1",
     ruleSetVersion: "rules-1",
-    explanation: { hits: [] },
+    explanation: explanation(),
     isFraud: null,
     fraudType: null,
     payload: { transaction_id: id, amount: 12.34 },
@@ -214,7 +223,7 @@ export function storeSuite(name: string, harness: StoreHarness): void {
 
     it("writes alerts with their explanation in the same batch, idempotently, open for review", async () => {
       const flagged = Array.from({ length: 5 }, () =>
-        scoredRow({ risk: "HIGH", decision: "REVIEW", explanation: { hits: [{ id: "high_value" }] } }),
+        scoredRow({ risk: "HIGH", decision: "REVIEW", explanation: explanation([HIGH_VALUE], 0.5) }),
       );
       const calm = scoredRow();
       await pair.a.writeBatch(batch({ scored: [...flagged, calm], alerts: flagged }));
@@ -227,13 +236,13 @@ export function storeSuite(name: string, harness: StoreHarness): void {
       assert.equal(r.rows.length, 5);
       for (const row of r.rows) {
         assert.equal(row.status, "open");
-        assert.deepEqual(row.explanation, { hits: [{ id: "high_value" }] });
+        assert.deepEqual(row.explanation, explanation([HIGH_VALUE], 0.5));
       }
       const stored = await pair.a.db.query<{ explanation: unknown }>(
         "SELECT explanation FROM transactions_scored WHERE transaction_id = $1",
         [calm.transactionId],
       );
-      assert.deepEqual(stored.rows[0]?.explanation, { hits: [] });
+      assert.deepEqual(stored.rows[0]?.explanation, explanation());
     });
 
     it("writes dead letters idempotently on (topic, partition, offset)", async () => {

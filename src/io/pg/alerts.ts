@@ -1,38 +1,20 @@
 // Alerts and analyst feedback (migration 0004) as the API reads and writes them. Every statement is
 // parameterised; filters are optional parameters tested for NULL in SQL, so one statement serves every
 // combination and no text is ever spliced into SQL.
+import {
+  type Alert,
+  type AlertStatus,
+  type RiskLevel,
+  readStoredExplanation,
+} from "../../contract/outputs.ts";
 import type { Db, SqlParam } from "./db.ts";
+import { iso, numberOrNull, type RowOf } from "./rows.ts";
 
-export type AlertStatus = "open" | "confirmed_fraud" | "false_positive";
-
-export interface Alert {
-  seq: number;
-  transactionId: string;
-  eventTime: string;
-  userId: string;
-  amount: number;
-  currency: string;
-  country: string | null;
-  merchantCategory: string | null;
-  score: number;
-  risk: string;
-  decision: string;
-  explanation: Record<string, unknown>;
-  modelVersion: string;
-  ruleSetVersion: string;
-  isFraud: boolean | null;
-  fraudType: string | null;
-  status: AlertStatus;
-  assignee: string | null;
-  reviewedBy: string | null;
-  reviewedAt: string | null;
-  note: string | null;
-  createdAt: string;
-}
+export type { Alert, AlertStatus };
 
 export interface AlertFilter {
   userId?: string | undefined;
-  risk?: readonly string[] | undefined;
+  risk?: readonly RiskLevel[] | undefined;
   status?: AlertStatus | undefined;
   /** Event time bounds, ISO 8601, inclusive from, exclusive to. */
   from?: string | undefined;
@@ -43,30 +25,12 @@ export interface AlertFilter {
 }
 
 /** An alerts row as selected with `alertColumns`. */
-export interface AlertRow {
-  seq: string;
-  transaction_id: string;
-  event_time: Date | string;
-  user_id: string;
-  amount: string;
-  currency: string;
-  country: string | null;
-  merchant_category: string | null;
-  score: number;
-  risk: string;
-  decision: string;
-  explanation: Record<string, unknown>;
-  model_version: string;
-  rule_set_version: string;
-  is_fraud: boolean | null;
-  fraud_type: string | null;
-  status: AlertStatus;
-  assignee: string | null;
-  reviewed_by: string | null;
-  reviewed_at: Date | string | null;
-  note: string | null;
-  created_at: Date | string;
-}
+export type AlertRow = RowOf<
+  Alert,
+  "eventTime" | "reviewedAt" | "createdAt",
+  "seq" | "amount",
+  "explanation"
+>;
 
 /**
  * The list's filter, shared with the count so "N matching" means what the pages show. $1..$5 are the
@@ -94,8 +58,6 @@ export const alertColumns = `seq::text AS seq, transaction_id, event_time, user_
   merchant_category, score, risk, decision, explanation, model_version, rule_set_version, is_fraud, fraud_type,
   status, assignee, reviewed_by, reviewed_at, note, created_at`;
 
-const iso = (v: Date | string): string => new Date(v).toISOString();
-
 export function toAlert(r: AlertRow): Alert {
   return {
     seq: Number(r.seq),
@@ -106,10 +68,11 @@ export function toAlert(r: AlertRow): Alert {
     currency: r.currency,
     country: r.country,
     merchantCategory: r.merchant_category,
-    score: r.score,
+    score: numberOrNull(r.score),
     risk: r.risk,
     decision: r.decision,
-    explanation: r.explanation,
+    // NOT NULL, but `{}` in rows written before explanations had a shape.
+    explanation: readStoredExplanation(r.explanation) ?? {},
     modelVersion: r.model_version,
     ruleSetVersion: r.rule_set_version,
     isFraud: r.is_fraud,

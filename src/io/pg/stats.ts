@@ -1,6 +1,7 @@
 // Aggregates for the dashboard's tiles and charts, over a window of processing time ending now. One round
 // trip per figure group; every query is bounded by the window so it touches only recent partitions
 // through the processed/event time indexes.
+import type { RiskLevel } from "../../contract/outputs.ts";
 import type { Db } from "./db.ts";
 
 export interface Stats {
@@ -18,7 +19,7 @@ export interface Stats {
   /** Width of the riskOverTime buckets, seconds. */
   bucketSeconds: number;
   /** Counts per bucket and risk level; `minute` is the bucket's start (named when buckets were minutes). */
-  riskOverTime: { minute: string; risk: string; count: number }[];
+  riskOverTime: { minute: string; risk: RiskLevel; count: number }[];
   byCountry: { key: string; events: number; alerts: number }[];
   byCategory: { key: string; events: number; alerts: number }[];
   /** By local hour of day (the event's own offset): events and alerts. */
@@ -62,7 +63,7 @@ export function createStatsStore(db: Db): StatsStore {
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - produced_at)) * 1000 AS p99
            FROM transactions_scored WHERE processed_at > now() - interval '60 seconds'`,
       );
-      const overTime = await db.query<{ minute: Date | string; risk: string; count: string }>(
+      const overTime = await db.query<{ minute: Date | string; risk: RiskLevel; count: string }>(
         // Buckets aligned to the Unix epoch, so 60 s gives the same whole minutes as date_trunc did.
         `SELECT date_bin(make_interval(secs => $2::float8), processed_at, timestamptz 'epoch') AS minute,
                 risk, count(*)::text AS count

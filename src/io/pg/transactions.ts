@@ -1,48 +1,18 @@
 // Scored transactions as the API reads them: one transaction with everything that explains its decision,
 // the user's recent history, and labelled scores for the model page. Parameterised SQL only.
-import type { ScoredRow } from "../../pipeline/ports.ts";
+import { type HistoryItem, readStoredExplanation, type ScoredTransaction } from "../../contract/outputs.ts";
 import type { Db } from "./db.ts";
+import { iso, numberOrNull, type RowOf } from "./rows.ts";
 
-/** A stored ScoredRow as the API returns it: timestamps as ISO 8601 strings, plus when it was written. */
-export interface ScoredTransaction
-  extends Omit<ScoredRow, "eventTime" | "producedAt" | "ingestedAt" | "source"> {
-  eventTime: string;
-  producedAt: string;
-  ingestedAt: string;
-  processedAt: string;
-}
-
-export type HistoryItem = Pick<
-  ScoredTransaction,
-  | "transactionId"
-  | "eventTime"
-  | "amount"
-  | "currency"
-  | "merchantCategory"
-  | "country"
-  | "channel"
-  | "score"
-  | "risk"
-  | "decision"
->;
-
-/** A property name as its column is named: `transactionId` → `transaction_id`. */
-type SnakeCase<S extends string> = S extends `${infer C}${infer Rest}`
-  ? `${C extends Lowercase<C> ? C : `_${Lowercase<C>}`}${SnakeCase<Rest>}`
-  : S;
-
-type Timestamp = "eventTime" | "producedAt" | "ingestedAt" | "processedAt";
+export type { HistoryItem, ScoredTransaction };
 
 /** A row of transactions_scored as selected below: amount as text (numeric), timestamps as pg returns them. */
-type Row = {
-  [K in keyof ScoredTransaction as SnakeCase<K>]: K extends Timestamp
-    ? Date | string
-    : K extends "amount"
-      ? string
-      : ScoredTransaction[K];
-};
-
-const iso = (v: Date | string): string => new Date(v).toISOString();
+type Row = RowOf<
+  ScoredTransaction,
+  "eventTime" | "producedAt" | "ingestedAt" | "processedAt",
+  "amount",
+  "explanation"
+>;
 
 export interface TransactionStore {
   get(transactionId: string): Promise<ScoredTransaction | null>;
@@ -82,12 +52,12 @@ export function createTransactionStore(db: Db): TransactionStore {
         channel: t.channel,
         device: t.device,
         features: t.features,
-        score: t.score,
+        score: numberOrNull(t.score),
         risk: t.risk,
         decision: t.decision,
         modelVersion: t.model_version,
         ruleSetVersion: t.rule_set_version,
-        explanation: t.explanation,
+        explanation: readStoredExplanation(t.explanation),
         isFraud: t.is_fraud,
         fraudType: t.fraud_type,
         payload: t.payload,
@@ -112,7 +82,7 @@ export function createTransactionStore(db: Db): TransactionStore {
         merchantCategory: h.merchant_category,
         country: h.country,
         channel: h.channel,
-        score: h.score,
+        score: numberOrNull(h.score),
         risk: h.risk,
         decision: h.decision,
       }));
