@@ -1,14 +1,15 @@
 // Number and time formatting shared by every panel; one place so tiles, tables and charts agree.
-export const RISKS = ["LOW", "MEDIUM", "HIGH", "CRITICAL"] as const;
+import type { RiskLevel } from "../../src/contract/outputs.ts";
 
-export const RISK_COLOUR: Record<string, string> = {
+/** A colour for every risk level (the type makes a new level without one a typecheck error). */
+export const RISK_COLOUR: Record<RiskLevel, string> = {
   LOW: "#2f855a",
   MEDIUM: "#b7791f",
   HIGH: "#dd6b20",
   CRITICAL: "#c53030",
 };
 
-export const riskColour = (risk: string): string => RISK_COLOUR[risk] ?? "#718096";
+export const riskColour = (risk: string): string => RISK_COLOUR[risk as RiskLevel] ?? "#718096";
 
 export function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(x * 100).toFixed(digits)}%`;
@@ -50,8 +51,8 @@ export function dateTime(iso: string): string {
 }
 
 /** Feature values span counts, money and ratios: show integers as such and the rest to 3 significant digits. */
-export function featureValue(v: number | null): string {
-  if (v === null) return "–";
+export function featureValue(v: number | null | undefined): string {
+  if (v === null || v === undefined) return "–";
   if (Number.isInteger(v)) return v.toLocaleString("en");
   return Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(3);
 }

@@ -2,10 +2,11 @@
 // and the alerts come from (country, merchant category, local hour).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import uPlot from "uplot";
+import { isFlagged } from "../../../src/contract/levels.ts";
 import type { Stats } from "../api.ts";
 import { BarList, type BarRow, ErrorNote, Panel, RiskBadge } from "../components/Bits.tsx";
 import { AXIS, Chart, type ChartOptions, clockAxis } from "../components/Chart.tsx";
-import { money, num, pct, RISK_COLOUR, time } from "../format.ts";
+import { money, num, pct, RISK_COLOUR, riskColour, time } from "../format.ts";
 import { navigate, useShared, useStream } from "../shared.ts";
 
 const WINDOWS: [number, string][] = [
@@ -104,7 +105,7 @@ function Feed() {
               <button
                 type="button"
                 class="feed-row"
-                style={{ borderLeftColor: RISK_COLOUR[a.risk] ?? "#718096" }}
+                style={{ borderLeftColor: riskColour(a.risk) }}
                 onClick={() => navigate(`#/review/${encodeURIComponent(a.transactionId)}`)}
                 data-testid="feed-row"
                 data-id={a.transactionId}
@@ -116,7 +117,7 @@ function Feed() {
                 <span class="feed-where" title={a.userId}>
                   {a.merchantCategory ?? "–"} · {a.country ?? "–"}
                 </span>
-                <span class="feed-score">{a.score.toFixed(2)}</span>
+                <span class="feed-score">{num(a.score, 2)}</span>
                 <span class="feed-time">{time(a.createdAt)}</span>
               </button>
             </li>
@@ -134,7 +135,7 @@ function RateChart({ stats, windowSeconds }: { stats: Stats | undefined; windowS
     for (const r of stats?.riskOverTime ?? []) {
       const m = perBucket.get(r.minute) ?? { events: 0, alerts: 0 };
       m.events += r.count;
-      if (r.risk === "HIGH" || r.risk === "CRITICAL") m.alerts += r.count;
+      if (isFlagged(r.risk)) m.alerts += r.count;
       perBucket.set(r.minute, m);
     }
     const starts = [...perBucket.keys()].sort();

@@ -2,6 +2,7 @@
 // selected one, everything that explains it (features, model factors, rule hits, the user's recent
 // history) with the assign and label buttons for keys allowed to use them.
 import { useCallback, useEffect, useState } from "preact/hooks";
+import { isFlagged, RISK_LEVELS } from "../../../src/contract/levels.ts";
 import {
   type Alert,
   type AlertPage,
@@ -11,12 +12,14 @@ import {
   type TransactionDetail,
 } from "../api.ts";
 import { ErrorNote, Panel, RiskBadge } from "../components/Bits.tsx";
-import { type Explanation, readExplanation } from "../explanation.ts";
+import { readExplanation, type ShownExplanation } from "../explanation.ts";
 import { dateTime, featureValue, money, num, riskColour, time } from "../format.ts";
 import { useLoad } from "../hooks.ts";
 import { navigate, useShared } from "../shared.ts";
 
 const PAGE = 30;
+/** The levels an alert can have, most severe first: the queue's risk filter. */
+const FLAGGED = RISK_LEVELS.filter(isFlagged).reverse();
 
 export function ReviewPage({ selected }: { selected: string | null }) {
   const [removed, setRemoved] = useState<string | null>(null);
@@ -111,8 +114,11 @@ function Queue({ selected, removed }: { selected: string | null; removed: string
             data-testid="queue-risk"
           >
             <option value="">all risks</option>
-            <option value="CRITICAL">CRITICAL</option>
-            <option value="HIGH">HIGH</option>
+            {FLAGGED.map((r) => (
+              <option key={r} value={r}>
+                {r}
+              </option>
+            ))}
           </select>
           <button type="button" onClick={queue.reload} data-testid="queue-refresh">
             Refresh
@@ -195,7 +201,7 @@ function Detail({ id, onLabelled }: { id: string; onLabelled: (a: Alert) => void
         <div class="summary">
           <RiskBadge risk={t.risk} />
           <strong class="summary-amount">{money(t.amount, t.currency)}</strong>
-          <span>score {t.score.toFixed(3)}</span>
+          <span>score {num(t.score, 3)}</span>
           <span>{t.decision}</span>
           <span class={`status status-${d.alert?.status ?? "none"}`} data-testid="detail-status">
             {d.alert === null ? "no alert" : d.alert.status.replace("_", " ")}
@@ -408,7 +414,7 @@ function LabelBox({ id, status, onDone }: { id: string; status: string; onDone: 
   );
 }
 
-function ExplanationView({ e }: { e: Explanation }) {
+function ExplanationView({ e }: { e: ShownExplanation }) {
   if (e.factors.length === 0 && e.hits.length === 0 && e.points === null)
     return (
       <p class="muted" data-testid="explanation-empty">
@@ -461,8 +467,8 @@ function ExplanationView({ e }: { e: Explanation }) {
             {e.hits.map((h) => (
               <li key={h.id} data-testid="rule-hit">
                 <code>{h.id}</code>
-                <span class="hit-weight">{h.weight === null ? "" : `+${featureValue(h.weight)}`}</span>
-                {h.description === null ? null : <span class="muted"> {h.description}</span>}
+                <span class="hit-weight">{h.weight === undefined ? "" : `+${featureValue(h.weight)}`}</span>
+                {h.description === undefined ? null : <span class="muted"> {h.description}</span>}
               </li>
             ))}
           </ul>
@@ -477,7 +483,7 @@ function FeatureTable({
   factors,
 }: {
   features: Record<string, number | null>;
-  factors: Explanation;
+  factors: ShownExplanation;
 }) {
   const contribution = new Map(factors.factors.map((f) => [f.feature, f.contribution]));
   const names = Object.keys(features).sort();
@@ -498,7 +504,7 @@ function FeatureTable({
             return (
               <tr key={n} data-testid="feature-row">
                 <td>{n}</td>
-                <td class="num">{featureValue(features[n] ?? null)}</td>
+                <td class="num">{featureValue(features[n])}</td>
                 {contribution.size === 0 ? null : (
                   <td class="num">{c === undefined ? "" : `${c >= 0 ? "+" : ""}${c.toFixed(3)}`}</td>
                 )}
@@ -539,7 +545,7 @@ function History({ rows, current }: { rows: TransactionDetail["history"]; curren
               <td>{h.merchantCategory ?? "–"}</td>
               <td>{h.country ?? "–"}</td>
               <td>{h.channel ?? "–"}</td>
-              <td class="num">{h.score.toFixed(2)}</td>
+              <td class="num">{num(h.score, 2)}</td>
               <td>
                 <span class="dot" style={{ background: riskColour(h.risk) }} />
                 {h.risk}
