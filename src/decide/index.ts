@@ -21,6 +21,7 @@ export {
   decideBatch,
   decideInto,
   type Forced,
+  hitsAt,
   riskFromPoints,
   scorePoints,
   type Verdict,
@@ -29,6 +30,7 @@ export {
 } from "./decide.ts";
 export { classicRuleSet, DEFAULT_RULE_SET_VERSION, defaultRuleSet, modelOnlyRuleSet } from "./defaults.ts";
 export { explainRule, explainVerdict, type LeafTrace, type RuleTrace } from "./explain.ts";
+export { EXPLAIN_TOP, explanationAt, type FactorSource, NO_SCORE } from "./explanation.ts";
 export { EVENT_FIELD_NAMES, resolveField } from "./fields.ts";
 export { ListError, ListStore } from "./lists.ts";
 export {
