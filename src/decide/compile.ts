@@ -21,9 +21,6 @@ import {
   type RuleSetInput,
 } from "./rules.ts";
 
-// Risk and decision codes are indices into these; re-exported for the worker, which imports them here.
-export { DECISIONS, RISK_LEVELS, type RuleHit };
-
 /** A compiled condition. `offset` is where the event's row starts in `features` (FEATURES order). */
 export type Test = (event: Transaction, features: Float64Array, offset: number, score: number) => boolean;
 

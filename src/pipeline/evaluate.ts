@@ -2,11 +2,20 @@
 // No I/O: the worker hands in what the database said (which transactions are already stored) and
 // sends, writes and commits what comes out; `backtest`, training and the benchmarks run the same
 // stages over events read from files, so what is trained, backtested and served cannot drift apart.
+
+import {
+  anomalyMessage,
+  DECISIONS,
+  type Decision,
+  featureMessage,
+  isFlagged,
+  RISK_LEVELS,
+  type RiskLevel,
+} from "../contract/outputs.ts";
 import { type Accepted, parseRecord, type Rejection } from "../contract/parse.ts";
 import { isFraudLabel, type Transaction } from "../contract/transaction.ts";
-import { DECISIONS, RISK_LEVELS, type RuleHit } from "../decide/compile.ts";
 import { decideInto, VerdictBuffer } from "../decide/decide.ts";
-import { type Decision, isFlagged, type RiskLevel } from "../decide/levels.ts";
+import { explanationAt } from "../decide/explanation.ts";
 import type { ServedRules } from "../decide/serving.ts";
 import type { FeatureEngine } from "../features/engine.ts";
 import { FEATURE_NAMES, FEATURE_SET_VERSION, featureIndex } from "../features/registry.ts";
@@ -22,8 +31,6 @@ import type {
 
 /** Width of the full feature vector every stage reads. */
 export const WIDTH = FEATURE_NAMES.length;
-/** Model factors kept in an alert's explanation. */
-const EXPLAIN_TOP = 6;
 
 /** Columns of the full feature vector a scorer reads, in its order; an unknown feature is an error. */
 export function columnsOf(scorer: Scorer): Int32Array {
@@ -268,14 +275,13 @@ export function evaluateBatch(input: {
     const risk = RISK_LEVELS[verdicts.risk[k] as number] as RiskLevel;
     const decision = DECISIONS[verdicts.decision[k] as number] as Decision;
     const flagged = isFlagged(risk);
-    const explanation = explain(
-      served,
-      scorer,
+    // Factors (the costlier part of an explanation) only for alerts.
+    const explanation = explanationAt(
+      rules.rules,
       verdicts,
       k,
-      flagged,
-      buf.scorerRows.subarray(k * scorerWidth, (k + 1) * scorerWidth),
       score,
+      flagged ? { source: scorer, rows: buf.scorerRows, at: k * scorerWidth } : undefined,
     );
     const featureMap: Record<string, number> = {};
     for (let j = 0; j < WIDTH; j++)
@@ -311,13 +317,7 @@ export function evaluateBatch(input: {
       outbound.push({
         topic: settings.featuresTopic,
         key: event.user_id,
-        value: JSON.stringify({
-          transaction_id: event.transaction_id,
-          user_id: event.user_id,
-          timestamp: event.timestamp,
-          feature_set_version: FEATURE_SET_VERSION,
-          features: featureMap,
-        }),
+        value: JSON.stringify(featureMessage(row, event.timestamp, FEATURE_SET_VERSION)),
       });
     }
     if (flagged) {
@@ -326,60 +326,11 @@ export function evaluateBatch(input: {
       outbound.push({
         topic: settings.anomaliesTopic,
         key: event.user_id,
-        value: JSON.stringify({
-          transaction_id: event.transaction_id,
-          user_id: event.user_id,
-          timestamp: event.timestamp,
-          amount: event.amount,
-          currency: event.currency,
-          score,
-          risk,
-          decision,
-          model_version: scorer.version,
-          rule_set_version: served.version,
-          explanation,
-          features: featureMap,
-        }),
+        value: JSON.stringify(anomalyMessage(row, event.timestamp)),
       });
     }
   }
   return { scored, alerts, alertsByRisk, deadLetters, outbound, duplicates, late };
-}
-
-/**
- * Why a row was decided as it was: the points from the score and the rules, the rules that hit, and
- * for a flagged row the features that pushed the model score (the costlier part, so only for alerts).
- */
-function explain(
-  served: ServedRules,
-  scorer: Scorer,
-  v: VerdictBuffer,
-  i: number,
-  withFactors: boolean,
-  row: Float64Array,
-  score: number,
-): Record<string, unknown> {
-  const rules = served.compiled.rules;
-  const hits: RuleHit[] = [];
-  for (let h = 0; h < (v.hitCount[i] as number); h++) {
-    const rule = rules[v.hitRules[i * v.ruleCount + h] as number];
-    if (rule !== undefined) hits.push(rule.hit);
-  }
-  const out: Record<string, unknown> = {
-    points: { score: v.scorePoints[i], rules: v.rulePoints[i], total: v.points[i] },
-    hits,
-  };
-  // The model gives no score for a row with a missing or non-finite feature: say so, never guess.
-  if (Number.isNaN(score)) out.model = "no score: a feature value was missing or not finite";
-  else if (withFactors && scorer.explain !== undefined) {
-    const ex = scorer.explain(row);
-    out.factors = ex.features.slice(0, EXPLAIN_TOP).map((f) => ({
-      feature: f.feature,
-      value: f.value,
-      contribution: Math.round(f.contribution * 1e4) / 1e4,
-    }));
-  }
-  return out;
 }
 
 function deadLetterRow(topic: string, partition: number, r: SourceRecord, why: Rejection): DeadLetterRow {
