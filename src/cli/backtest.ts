@@ -11,14 +11,14 @@ import { loadRuleSet, type RuleSet, RuleSetError } from "../decide/rules.ts";
 import { openEvents } from "../io/files/events.ts";
 import { createModelRegistry, createPgStore } from "../io/pg/index.ts";
 import { ModelFormatError } from "../model/format.ts";
-import type { IsolationForestScorer } from "../model/iforest-scorer.ts";
+import type { ServedScorer } from "../model/model-file.ts";
 import { servingScorer } from "../model/serving.ts";
 import { Backtest, type BacktestReport } from "../offline/backtest.ts";
 import { ModelCliError } from "./model.ts";
 import { requireServices } from "./options.ts";
 import { printAbove, progressBar } from "./progress.ts";
 
-async function loadScorer(model: string | undefined): Promise<IsolationForestScorer> {
+async function loadScorer(model: string | undefined): Promise<ServedScorer> {
   try {
     if (model !== undefined && (model.endsWith(".json") || existsSync(model)))
       return servingScorer(await readFile(model, "utf8"));

@@ -33,10 +33,10 @@ function isBase64(s: string): boolean {
   return true;
 }
 
-const int32Array = z
+export const int32Array = z
   .object({ dtype: z.literal("<i4"), length: z.number().int().min(0), base64: z.string() })
   .strict();
-const float64Array = z
+export const float64Array = z
   .object({ dtype: z.literal("<f8"), length: z.number().int().min(0), base64: z.string() })
   .strict();
 
@@ -147,36 +147,37 @@ function littleEndianBytes(a: Int32Array | Float64Array): Uint8Array {
   return bytes;
 }
 
-function encodeInt32(a: Int32Array): z.infer<typeof int32Array> {
+export function encodeInt32(a: Int32Array): z.infer<typeof int32Array> {
   return { dtype: "<i4", length: a.length, base64: Buffer.from(littleEndianBytes(a)).toString("base64") };
 }
 
-function encodeFloat64(a: Float64Array): z.infer<typeof float64Array> {
+export function encodeFloat64(a: Float64Array): z.infer<typeof float64Array> {
   return { dtype: "<f8", length: a.length, base64: Buffer.from(littleEndianBytes(a)).toString("base64") };
 }
 
-function decodeBytes(name: string, a: { length: number; base64: string }, width: number): Uint8Array {
-  if (!isBase64(a.base64)) throw new ModelFormatError("corrupt_array", `forest.${name}: not valid base64`);
+/** `path` names the array in messages, e.g. "forest.threshold". */
+export function decodeBytes(path: string, a: { length: number; base64: string }, width: number): Uint8Array {
+  if (!isBase64(a.base64)) throw new ModelFormatError("corrupt_array", `${path}: not valid base64`);
   const raw = Buffer.from(a.base64, "base64");
   if (raw.length !== a.length * width) {
     throw new ModelFormatError(
       "corrupt_array",
-      `forest.${name}: ${raw.length} bytes decoded, ${a.length} values of ${width} bytes expected`,
+      `${path}: ${raw.length} bytes decoded, ${a.length} values of ${width} bytes expected`,
     );
   }
   // A copy: aligned for the typed array, and independent of Buffer's shared pool.
   return new Uint8Array(raw);
 }
 
-function decodeInt32(name: string, a: z.infer<typeof int32Array>): Int32Array {
-  const bytes = decodeBytes(name, a, 4);
+export function decodeInt32(path: string, a: z.infer<typeof int32Array>): Int32Array {
+  const bytes = decodeBytes(path, a, 4);
   if (LITTLE_ENDIAN) return new Int32Array(bytes.buffer, 0, a.length);
   const view = new DataView(bytes.buffer);
   return Int32Array.from({ length: a.length }, (_, i) => view.getInt32(i * 4, true));
 }
 
-function decodeFloat64(name: string, a: z.infer<typeof float64Array>): Float64Array {
-  const bytes = decodeBytes(name, a, 8);
+export function decodeFloat64(path: string, a: z.infer<typeof float64Array>): Float64Array {
+  const bytes = decodeBytes(path, a, 8);
   if (LITTLE_ENDIAN) return new Float64Array(bytes.buffer, 0, a.length);
   const view = new DataView(bytes.buffer);
   return Float64Array.from({ length: a.length }, (_, i) => view.getFloat64(i * 8, true));
@@ -271,7 +272,7 @@ export function saveModel(model: IsolationForest, meta: ModelMetaInput): string 
   return `${JSON.stringify(file, null, 2)}\n`;
 }
 
-function describe(error: z.ZodError): string {
+export function describe(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.length > 0 ? i.path.join(".") : "(top level)"}: ${i.message}`)
@@ -320,12 +321,12 @@ export function loadModel(text: string, opts: LoadOptions = {}): LoadedModel {
   const file = parsed.data;
   const f = file.forest;
 
-  const nodeOffsets = decodeInt32("nodeOffsets", f.nodeOffsets);
-  const feature = decodeInt32("feature", f.feature);
-  let threshold = decodeFloat64("threshold", f.threshold);
-  const left = decodeInt32("left", f.left);
-  const right = decodeInt32("right", f.right);
-  const nodeSamples = decodeInt32("nodeSamples", f.nodeSamples);
+  const nodeOffsets = decodeInt32("forest.nodeOffsets", f.nodeOffsets);
+  const feature = decodeInt32("forest.feature", f.feature);
+  let threshold = decodeFloat64("forest.threshold", f.threshold);
+  const left = decodeInt32("forest.left", f.left);
+  const right = decodeInt32("forest.right", f.right);
+  const nodeSamples = decodeInt32("forest.nodeSamples", f.nodeSamples);
   if (nodeOffsets.length !== f.trees + 1) {
     throw new ModelFormatError(
       "corrupt_array",

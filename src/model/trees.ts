@@ -71,3 +71,69 @@ export function predictMargin(ensemble: TreeEnsemble, row: ArrayLike<number>): n
 export function sigmoid(margin: number): number {
   return 1 / (1 + Math.exp(-margin));
 }
+
+/**
+ * Why an ensemble cannot be scored, or undefined when it can: every tree's arrays have one length,
+ * children come after their parent (so every walk ends) and each node has exactly one parent, split
+ * features are columns, thresholds are numbers, and covers are non-negative. Importers and the model
+ * file loader run it so a bad file fails at load, naming the tree and node, not while scoring.
+ */
+export function checkEnsemble(e: TreeEnsemble): string | undefined {
+  const nFeatures = e.featureNames.length;
+  if (nFeatures === 0) return "no feature names";
+  if (!Number.isFinite(e.baseMargin)) return `baseMargin ${e.baseMargin} is not finite`;
+  if (e.split !== "le" && e.split !== "lt-f32") return `unknown split test ${JSON.stringify(e.split)}`;
+  for (let t = 0; t < e.trees.length; t++) {
+    const tree = e.trees[t] as Tree;
+    const n = tree.feature.length;
+    if (n === 0) return `tree ${t} has no nodes`;
+    for (const [name, a] of [
+      ["threshold", tree.threshold],
+      ["left", tree.left],
+      ["right", tree.right],
+      ["missingLeft", tree.missingLeft],
+      ["value", tree.value],
+      ["cover", tree.cover],
+    ] as const) {
+      if (a.length !== n) return `tree ${t}: ${name} has ${a.length} entries, feature has ${n}`;
+    }
+    const parents = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const f = tree.feature[k] as number;
+      const where = `tree ${t} node ${k}`;
+      if (!((tree.cover[k] as number) >= 0)) return `${where}: cover ${tree.cover[k]} is not >= 0`;
+      if (f < 0) {
+        if (f !== -1) return `${where}: feature ${f} (leaves are -1)`;
+        if (!Number.isFinite(tree.value[k] as number)) return `${where}: leaf value ${tree.value[k]}`;
+        continue;
+      }
+      if (f >= nFeatures) return `${where}: feature ${f} is not one of the ${nFeatures} columns`;
+      const th = tree.threshold[k] as number;
+      if (Number.isNaN(th)) return `${where}: threshold is NaN`;
+      // "lt-f32" sends x left when float32(x) < threshold: nothing is below −∞, which "le" cannot say.
+      if (e.split === "lt-f32" && th === Number.NEGATIVE_INFINITY) return `${where}: threshold is −∞`;
+      const m = tree.missingLeft[k] as number;
+      if (m !== 0 && m !== 1) return `${where}: missingLeft ${m} (0 or 1)`;
+      for (const c of [tree.left[k] as number, tree.right[k] as number]) {
+        if (!(c > k && c < n)) return `${where}: child ${c} is not a later node of the tree`;
+        if (parents[c] !== 0) return `${where}: node ${c} has two parents`;
+        parents[c] = 1;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The depth of a tree's deepest leaf (0 for a lone leaf); the tree must pass checkEnsemble. */
+export function treeDepth(tree: Tree): number {
+  const depth = new Int32Array(tree.feature.length);
+  let max = 0;
+  for (let k = 0; k < tree.feature.length; k++) {
+    if ((tree.feature[k] as number) < 0) continue;
+    const d = (depth[k] as number) + 1;
+    depth[tree.left[k] as number] = d;
+    depth[tree.right[k] as number] = d;
+    if (d > max) max = d;
+  }
+  return max;
+}
