@@ -60,6 +60,12 @@ const BENCHES: Bench[] = [
     what: "boosted-trees fit, 1,000,000 rows × 40 columns, 100 iterations, one thread, against scikit-learn HistGradientBoosting and XGBoost hist (~3 min of CPU; bench/gbdt-fit.ts --rows N for another size)",
   },
   {
+    name: "gbdt-score",
+    script: "bench/gbdt-score.ts",
+    args: [],
+    what: "boosted trees: compiled batch rows/s and single-row latency, 200 trees of depth 6, 30 features; one TreeSHAP explanation",
+  },
+  {
     name: "pg-write",
     script: "bench/pg-write.ts",
     args: [],

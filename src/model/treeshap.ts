@@ -148,12 +148,16 @@ export class TreeShap {
   #recurse(node: number, at: number, depth: number, zero: number, one: number, feature: number): void {
     const tree = this.#tree as Tree;
     // This call's path starts after the parent's (which has `depth` elements) and begins as its copy.
-    if (depth > 0) {
-      const from = at - depth;
-      this.#feature.copyWithin(at, from, at);
-      this.#zero.copyWithin(at, from, at);
-      this.#one.copyWithin(at, from, at);
-      this.#weight.copyWithin(at, from, at);
+    // (A loop: copyWithin's call costs more than copying the few elements of a path.)
+    const fe = this.#feature;
+    const ze = this.#zero;
+    const on = this.#one;
+    const we = this.#weight;
+    for (let i = 0, from = at - depth; i < depth; i++) {
+      fe[at + i] = fe[from + i] as number;
+      ze[at + i] = ze[from + i] as number;
+      on[at + i] = on[from + i] as number;
+      we[at + i] = we[from + i] as number;
     }
     this.#extend(at, depth, zero, one, feature);
     const split = tree.feature[node] as number;
