@@ -372,7 +372,7 @@ describe("boosted-trees parity with XGBoost and scikit-learn", { timeout: 300_00
       /2 feature names given; the model has num_feature 7/,
     );
     assert.throws(() => readXgboostJson("\u007fUBJ"), XgboostImportError);
-    // XGBoost 3.1 writes base_score as a one-element list; the margin is the same.
+    // A base_score written as a one-element list (newer XGBoost releases) gives the same margin.
     const vector = edit((j) =>
       Object.assign(j.learner.learner_model_param, {
         base_score: `[${j.learner.learner_model_param.base_score}]`,

@@ -9,8 +9,8 @@
 //   split_conditions holds the leaf value, learning rate included.
 // - sum_hessian: the cover TreeSHAP weighs by (XGBoost's own pred_contribs uses the same).
 // - learner_model_param.base_score: in probability space for binary:logistic in every XGBoost that
-//   writes JSON (1.0 on; from 2.0 it may have been estimated from the labels, and from 3.1 it is
-//   written as a one-element list "[5E-1]"), so the margin before any tree is logit(base_score),
+//   writes JSON (1.0 on; from 2.0 it may have been estimated from the labels, and newer releases may
+//   write it as a one-element list "[5E-1]"; both are read), so the margin before any tree is logit(base_score),
 //   computed in float32 as XGBoost does; binary:logitraw takes base_score as the margin itself.
 // - learner.feature_names when the booster had them, else XGBoost's own f0, f1, ...
 // Refused with a message: other objectives, multi-class or multi-target models, dart boosters,
@@ -69,7 +69,7 @@ const xgboostSchema = z.looseObject({
 });
 
 function scalar(value: string | number, path: string): number {
-  // "[5E-1]": XGBoost 3.1's vector-valued base_score, one target.
+  // "[5E-1]": a vector-valued base_score (newer XGBoost releases), one target.
   const text = typeof value === "string" ? value.trim().replace(/^\[(.*)\]$/, "$1") : value;
   const n = typeof text === "number" ? text : text === "" || text.includes(",") ? Number.NaN : Number(text);
   if (!Number.isFinite(n))
