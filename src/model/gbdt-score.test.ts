@@ -44,6 +44,35 @@ describe("compiled boosted-trees scoring", () => {
     assert.ok(cases > 10_000);
   });
 
+  it("handles infinite thresholds and infinite values in the data exactly", () => {
+    for (const split of ["le", "lt-f32"] as const) {
+      for (let seed = 100; seed < 110; seed++) {
+        const base = randomEnsemble(seed, { trees: 12, maxDepth: 5, nFeatures: 3, split, leafChance: 0.1 });
+        // Every third split at +∞ (every number left; NaN as missingLeft says), every fifth at −∞ ("le").
+        const e: TreeEnsemble = {
+          ...base,
+          trees: base.trees.map((t) => ({
+            ...t,
+            threshold: t.threshold.map((th, k) =>
+              k % 3 === 0
+                ? Number.POSITIVE_INFINITY
+                : k % 5 === 0 && split === "le"
+                  ? Number.NEGATIVE_INFINITY
+                  : th,
+            ),
+          })),
+        };
+        const n = 300;
+        const X = randomRows(e, n, seed);
+        for (let i = 0; i < X.length; i += 7)
+          X[i] = i % 2 === 0 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+        const got = new Float64Array(n);
+        marginBatch(compileEnsemble(e), X, n, got);
+        assert.equal(firstDifference(got, reference(e, X, n)), undefined, `${split} seed ${seed}`);
+      }
+    }
+  });
+
   it("turns float32(x) < t into an exact x <= t′", () => {
     const f = new Float32Array(1);
     const u = new Uint32Array(f.buffer);

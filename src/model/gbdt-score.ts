@@ -4,17 +4,21 @@
 //
 // Every test is made "x <= threshold" at compile time: XGBoost's "float32(x) < t" is the same set of x
 // as "x <= t′" for one float64 t′ (float32 rounding is monotone), so no Math.fround is left in the hot
-// loop. Nodes are numbered breadth-first per tree so that children are adjacent, and one step is
+// loop. Missing values are settled when a block of rows is copied, not at each step: the block holds
+// every column three times, NaN replaced by +∞ (for nodes that send NaN right: +∞ > t), by −∞ (for
+// nodes that send it left: −∞ > t is false) and as a 0/1 "is NaN" column (for the one case neither
+// copy can express: NaN right, every number left, i.e. a +∞ threshold). Each node's column offset
+// points into the copy its missing-value direction needs, so one step is the forest's,
 //
-//   node = (c >> 1) + ((x > t) | (c & isNaN(x)))      c = packed[node] = firstChild << 1 | missingRight
+//   node = child[node] + (block[columnOffset[node] + row] > threshold[node])
 //
-// branch-free: a number goes right when it is above the threshold, NaN goes right exactly when the
-// node's low bit says so. A leaf is its own child behind a +∞ threshold with the low bit 0, so a walk
-// that reaches it early stays there and each tree walks a fixed number of steps (its own depth).
-// Trees run outermost over a block of rows copied column-major (the forest's reasons: a tree stays in
-// L1 while the block passes through it, and the column offset is premultiplied), eight rows walk each
-// tree together; leftover rows and single events walk eight trees together instead. Leaf values are
-// added in tree order, so every margin is bit-identical to predictMargin's.
+// branch-free, and exact: a real ±∞ in the data compares as it would unreplaced. Nodes are numbered
+// breadth-first per tree so that children are adjacent. A leaf is its own child behind a +∞
+// threshold, so a walk that reaches it early stays there and each tree walks a fixed number of steps
+// (its own depth). Trees run outermost over a block of rows copied column-major (the forest's reasons:
+// a tree stays in L1 while the block passes through it, and the column offset is premultiplied),
+// eight rows walk each tree together; leftover rows and single events walk eight trees together
+// instead. Leaf values are added in tree order, so every margin is bit-identical to predictMargin's.
 import { float32InputThreshold } from "./format.ts";
 import { blockRowsFor } from "./iforest.ts";
 import { checkEnsemble, type TreeEnsemble, treeDepth } from "./trees.ts";
@@ -31,15 +35,18 @@ export interface CompiledEnsemble {
   readonly depths: Int32Array;
   /** Per group of eight trees (single-row walks), the deepest of the eight. */
   readonly groupDepths: Int32Array;
-  /** Column × blockRows of each slot's split (0 at leaves), an offset into `block`. */
+  /**
+   * Offset into `block` of each slot's column in the copy its missing-value direction needs: copy 0
+   * (NaN → +∞), 1 (NaN → −∞) or 2 (is NaN); (copy × nFeatures + column) × blockRows; 0 at leaves.
+   */
   readonly columnOffset: Int32Array;
   /** "x <= threshold goes left" of each slot; +∞ at leaves. */
   readonly threshold: Float64Array;
-  /** Absolute slot of the first child (the second is next to it) << 1 | (NaN goes right); leaves: self. */
-  readonly packed: Int32Array;
+  /** Absolute slot of the first child (the second is next to it); a leaf points at itself. */
+  readonly child: Int32Array;
   /** Leaf value of each leaf slot (0 at internal slots). */
   readonly value: Float64Array;
-  /** Scratch: one block of rows, column-major (blockRows × nFeatures). */
+  /** Scratch: one block of rows, column-major, in three copies (3 × nFeatures × blockRows). */
   readonly block: Float64Array;
 }
 
@@ -70,21 +77,22 @@ export function compileEnsemble(e: TreeEnsemble): CompiledEnsemble {
   if (problem !== undefined) throw new RangeError(`cannot compile the ensemble: ${problem}`);
   const nFeatures = e.featureNames.length;
   const trees = e.trees.length;
-  const blockRows = blockRowsFor(nFeatures);
+  // The three copies share the ~32 KiB the forest gives its one.
+  const blockRows = blockRowsFor(3 * nFeatures);
   let nodes = 0;
   let maxTree = 0;
   for (const tree of e.trees) {
     nodes += tree.feature.length;
     maxTree = Math.max(maxTree, tree.feature.length);
   }
-  if (nodes >= 2 ** 30) throw new RangeError(`${nodes} nodes: more than the packed layout holds (2^30)`);
+  if (nodes >= 2 ** 31) throw new RangeError(`${nodes} nodes: more than the layout indexes (2^31)`);
   const order = new Int32Array(maxTree);
   const roots = new Int32Array(trees);
   const depths = new Int32Array(trees);
   const groupDepths = new Int32Array(Math.ceil(trees / 8));
   const columnOffset = new Int32Array(nodes);
   const threshold = new Float64Array(nodes);
-  const packed = new Int32Array(nodes);
+  const child = new Int32Array(nodes);
   const value = new Float64Array(nodes);
   let from = 0;
   for (let t = 0; t < trees; t++) {
@@ -102,14 +110,27 @@ export function compileEnsemble(e: TreeEnsemble): CompiledEnsemble {
       const node = order[k] as number;
       if ((tree.feature[node] as number) < 0) {
         threshold[slot] = Number.POSITIVE_INFINITY;
-        packed[slot] = slot << 1;
+        child[slot] = slot;
         value[slot] = tree.value[node] as number;
         continue;
       }
-      const th = tree.threshold[node] as number;
-      columnOffset[slot] = (tree.feature[node] as number) * blockRows;
-      threshold[slot] = e.split === "le" ? th : lessThanFloat32Threshold(th);
-      packed[slot] = ((from + next) << 1) | (tree.missingLeft[node] === 1 ? 0 : 1);
+      const f = tree.feature[node] as number;
+      const th =
+        e.split === "le"
+          ? (tree.threshold[node] as number)
+          : lessThanFloat32Threshold(tree.threshold[node] as number);
+      if (tree.missingLeft[node] === 1) {
+        columnOffset[slot] = (nFeatures + f) * blockRows;
+        threshold[slot] = th;
+      } else if (th !== Number.POSITIVE_INFINITY) {
+        columnOffset[slot] = f * blockRows;
+        threshold[slot] = th;
+      } else {
+        // Every number goes left (x <= +∞), NaN right: the "is NaN" column above 0.5.
+        columnOffset[slot] = (2 * nFeatures + f) * blockRows;
+        threshold[slot] = 0.5;
+      }
+      child[slot] = from + next;
       order[next++] = tree.left[node] as number;
       order[next++] = tree.right[node] as number;
     }
@@ -125,9 +146,9 @@ export function compileEnsemble(e: TreeEnsemble): CompiledEnsemble {
     groupDepths,
     columnOffset,
     threshold,
-    packed,
+    child,
     value,
-    block: new Float64Array(blockRows * nFeatures),
+    block: new Float64Array(3 * blockRows * nFeatures),
   };
 }
 
@@ -148,12 +169,19 @@ function checkBatch(c: CompiledEnsemble, X: Float64Array, n: number, out: Float6
 export function marginBatch(c: CompiledEnsemble, X: Float64Array, n: number, out: Float64Array): void {
   checkBatch(c, X, n, out);
   const width = c.nFeatures;
-  const { roots, depths, groupDepths, columnOffset: co, threshold: th, packed: pk, value: v, trees } = c;
+  const { roots, depths, groupDepths, columnOffset: co, threshold: th, child: ch, value: v, trees } = c;
   const { blockRows: B, block: T, baseMargin } = c;
+  const copy = width * B;
   for (let start = 0; start < n; start += B) {
     const m = Math.min(B, n - start);
     for (let i = 0; i < m; i++) {
-      for (let j = 0, x = (start + i) * width, o = i; j < width; j++, x++, o += B) T[o] = X[x] as number;
+      for (let j = 0, x = (start + i) * width, o = i; j < width; j++, x++, o += B) {
+        const value = X[x] as number;
+        const nan = Number.isNaN(value);
+        T[o] = nan ? Number.POSITIVE_INFINITY : value;
+        T[o + copy] = nan ? Number.NEGATIVE_INFINITY : value;
+        T[o + 2 * copy] = nan ? 1 : 0;
+      }
       out[start + i] = baseMargin;
     }
     const m8 = m - (m % 8);
@@ -170,30 +198,14 @@ export function marginBatch(c: CompiledEnsemble, X: Float64Array, n: number, out
         let p = root;
         let q = root;
         for (let level = 0; level < depth; level++) {
-          let k = pk[a] as number;
-          let x = T[(co[a] as number) + i] as number;
-          a = (k >> 1) + (+(x > (th[a] as number)) | (k & +Number.isNaN(x)));
-          k = pk[b] as number;
-          x = T[(co[b] as number) + i + 1] as number;
-          b = (k >> 1) + (+(x > (th[b] as number)) | (k & +Number.isNaN(x)));
-          k = pk[e] as number;
-          x = T[(co[e] as number) + i + 2] as number;
-          e = (k >> 1) + (+(x > (th[e] as number)) | (k & +Number.isNaN(x)));
-          k = pk[d] as number;
-          x = T[(co[d] as number) + i + 3] as number;
-          d = (k >> 1) + (+(x > (th[d] as number)) | (k & +Number.isNaN(x)));
-          k = pk[g] as number;
-          x = T[(co[g] as number) + i + 4] as number;
-          g = (k >> 1) + (+(x > (th[g] as number)) | (k & +Number.isNaN(x)));
-          k = pk[h] as number;
-          x = T[(co[h] as number) + i + 5] as number;
-          h = (k >> 1) + (+(x > (th[h] as number)) | (k & +Number.isNaN(x)));
-          k = pk[p] as number;
-          x = T[(co[p] as number) + i + 6] as number;
-          p = (k >> 1) + (+(x > (th[p] as number)) | (k & +Number.isNaN(x)));
-          k = pk[q] as number;
-          x = T[(co[q] as number) + i + 7] as number;
-          q = (k >> 1) + (+(x > (th[q] as number)) | (k & +Number.isNaN(x)));
+          a = (ch[a] as number) + +((T[(co[a] as number) + i] as number) > (th[a] as number));
+          b = (ch[b] as number) + +((T[(co[b] as number) + i + 1] as number) > (th[b] as number));
+          e = (ch[e] as number) + +((T[(co[e] as number) + i + 2] as number) > (th[e] as number));
+          d = (ch[d] as number) + +((T[(co[d] as number) + i + 3] as number) > (th[d] as number));
+          g = (ch[g] as number) + +((T[(co[g] as number) + i + 4] as number) > (th[g] as number));
+          h = (ch[h] as number) + +((T[(co[h] as number) + i + 5] as number) > (th[h] as number));
+          p = (ch[p] as number) + +((T[(co[p] as number) + i + 6] as number) > (th[p] as number));
+          q = (ch[q] as number) + +((T[(co[q] as number) + i + 7] as number) > (th[q] as number));
         }
         const r = start + i;
         out[r] = (out[r] as number) + (v[a] as number);
@@ -222,30 +234,14 @@ export function marginBatch(c: CompiledEnsemble, X: Float64Array, n: number, out
         let q = roots[t + 7] as number;
         const depth = groupDepths[t >> 3] as number;
         for (let level = 0; level < depth; level++) {
-          let k = pk[a] as number;
-          let x = T[(co[a] as number) + i] as number;
-          a = (k >> 1) + (+(x > (th[a] as number)) | (k & +Number.isNaN(x)));
-          k = pk[b] as number;
-          x = T[(co[b] as number) + i] as number;
-          b = (k >> 1) + (+(x > (th[b] as number)) | (k & +Number.isNaN(x)));
-          k = pk[e] as number;
-          x = T[(co[e] as number) + i] as number;
-          e = (k >> 1) + (+(x > (th[e] as number)) | (k & +Number.isNaN(x)));
-          k = pk[d] as number;
-          x = T[(co[d] as number) + i] as number;
-          d = (k >> 1) + (+(x > (th[d] as number)) | (k & +Number.isNaN(x)));
-          k = pk[g] as number;
-          x = T[(co[g] as number) + i] as number;
-          g = (k >> 1) + (+(x > (th[g] as number)) | (k & +Number.isNaN(x)));
-          k = pk[h] as number;
-          x = T[(co[h] as number) + i] as number;
-          h = (k >> 1) + (+(x > (th[h] as number)) | (k & +Number.isNaN(x)));
-          k = pk[p] as number;
-          x = T[(co[p] as number) + i] as number;
-          p = (k >> 1) + (+(x > (th[p] as number)) | (k & +Number.isNaN(x)));
-          k = pk[q] as number;
-          x = T[(co[q] as number) + i] as number;
-          q = (k >> 1) + (+(x > (th[q] as number)) | (k & +Number.isNaN(x)));
+          a = (ch[a] as number) + +((T[(co[a] as number) + i] as number) > (th[a] as number));
+          b = (ch[b] as number) + +((T[(co[b] as number) + i] as number) > (th[b] as number));
+          e = (ch[e] as number) + +((T[(co[e] as number) + i] as number) > (th[e] as number));
+          d = (ch[d] as number) + +((T[(co[d] as number) + i] as number) > (th[d] as number));
+          g = (ch[g] as number) + +((T[(co[g] as number) + i] as number) > (th[g] as number));
+          h = (ch[h] as number) + +((T[(co[h] as number) + i] as number) > (th[h] as number));
+          p = (ch[p] as number) + +((T[(co[p] as number) + i] as number) > (th[p] as number));
+          q = (ch[q] as number) + +((T[(co[q] as number) + i] as number) > (th[q] as number));
         }
         acc += v[a] as number;
         acc += v[b] as number;
@@ -260,9 +256,7 @@ export function marginBatch(c: CompiledEnsemble, X: Float64Array, n: number, out
         let a = roots[t] as number;
         const depth = depths[t] as number;
         for (let level = 0; level < depth; level++) {
-          const k = pk[a] as number;
-          const x = T[(co[a] as number) + i] as number;
-          a = (k >> 1) + (+(x > (th[a] as number)) | (k & +Number.isNaN(x)));
+          a = (ch[a] as number) + +((T[(co[a] as number) + i] as number) > (th[a] as number));
         }
         acc += v[a] as number;
       }
