@@ -10,7 +10,8 @@ MODEL is a pickle or joblib file holding the fitted classifier (binary, numeric 
 trees are written as scikit-learn's predictors hold them: a row goes left when x <= num_threshold (X is
 float64 in HistGradientBoosting, so the split test is "le"), a missing value the missing_go_to_left
 way; a leaf adds `value` (learning rate included) to the margin, which starts at the baseline
-prediction (_baseline_prediction, log-odds); `count` (training rows reaching the node) is the cover.
+prediction (_baseline_prediction, log-odds); `count` (training rows reaching the node) is the cover,
+`gain` each split's loss reduction.
 predict_proba is then sigmoid(margin) on every row.
 
 Feature names come from --feature-names, else the model's feature_names_in_ (fitted on a DataFrame),
@@ -79,7 +80,7 @@ def ensemble(model):
         cols = [int(i) for i in np.flatnonzero(cats)]
         fail(f"features {cols} are categorical; categorical splits cannot be exported (fraudstream's trees split numbers only)")
     offsets = [0]
-    feature, threshold, left, right, missing_left, value, cover = [], [], [], [], [], [], []
+    feature, threshold, left, right, missing_left, value, cover, gain = [], [], [], [], [], [], [], []
     for i, per_class in enumerate(model._predictors):
         nodes = per_class[0].nodes
         if np.any(nodes["is_categorical"]):
@@ -92,6 +93,7 @@ def ensemble(model):
         missing_left.append(np.where(leaf, 0, nodes["missing_go_to_left"]))
         value.append(nodes["value"])
         cover.append(nodes["count"].astype(np.float64))
+        gain.append(np.where(leaf, 0.0, nodes["gain"]))
         offsets.append(offsets[-1] + len(nodes))
     cat = np.concatenate
     baseline = np.asarray(model._baseline_prediction, dtype=np.float64).ravel()
@@ -112,6 +114,7 @@ def ensemble(model):
         "missingLeft": array(cat(missing_left), "|u1"),
         "value": array(cat(value), "<f8"),
         "cover": array(cat(cover), "<f8"),
+        "gain": array(cat(gain), "<f8"),
     }
 
 

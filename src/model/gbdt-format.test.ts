@@ -88,6 +88,21 @@ describe("boosted-trees model file", () => {
     assert.deepEqual(out, margins(ensemble, X, 300).map(sigmoid));
   });
 
+  it("keeps split gains when the ensemble has them, and leaves them out when not", () => {
+    assert.equal("gain" in (JSON.parse(text) as Raw).ensemble, false);
+    assert.equal(loadGbdtModel(text).ensemble.trees[0]?.gain, undefined);
+    const withGain: TreeEnsemble = {
+      ...ensemble,
+      trees: ensemble.trees.map((t) => ({
+        ...t,
+        gain: Float64Array.from(t.feature, (f, k) => (f < 0 ? 0 : k + 0.5)),
+      })),
+    };
+    const back = loadGbdtModel(saveGbdtModel(withGain, meta)).ensemble;
+    for (let t = 0; t < 25; t++)
+      assert.deepEqual(back.trees[t]?.gain, Float64Array.from(withGain.trees[t]?.gain ?? []));
+  });
+
   it("explains a row with TreeSHAP values that add up to its margin", () => {
     const scorer = GbdtScorer.fromModelFile(text);
     const X = randomRows(ensemble, 20, 5);

@@ -84,6 +84,8 @@ export const gbdtFileSchema = z
         value: float64Array,
         /** Training weight reaching each node (sum of hessians, or rows): TreeSHAP's expectations. */
         cover: float64Array,
+        /** Loss reduction of each split (0 at leaves), when the producer recorded it: importance by gain. */
+        gain: float64Array.optional(),
       })
       .strict(),
   })
@@ -118,6 +120,9 @@ function flatten(e: TreeEnsemble) {
   const missingLeft = new Uint8Array(nodes);
   const value = new Float64Array(nodes);
   const cover = new Float64Array(nodes);
+  // Written only when every tree has gains (an ensemble is one producer's, so all or none do).
+  const gain =
+    e.trees.length > 0 && e.trees.every((t) => t.gain !== undefined) ? new Float64Array(nodes) : undefined;
   let at = 0;
   e.trees.forEach((t, i) => {
     nodeOffsets[i] = at;
@@ -128,6 +133,7 @@ function flatten(e: TreeEnsemble) {
     missingLeft.set(t.missingLeft, at);
     value.set(t.value, at);
     cover.set(t.cover, at);
+    if (gain !== undefined && t.gain !== undefined) gain.set(t.gain, at);
     at += t.feature.length;
   });
   nodeOffsets[e.trees.length] = at;
@@ -136,9 +142,10 @@ function flatten(e: TreeEnsemble) {
     if ((feature[k] as number) < 0) {
       left[k] = -1;
       right[k] = -1;
+      if (gain !== undefined) gain[k] = 0;
     }
   }
-  return { nodes, nodeOffsets, feature, threshold, left, right, missingLeft, value, cover };
+  return { nodes, nodeOffsets, feature, threshold, left, right, missingLeft, value, cover, gain };
 }
 
 /** Hex SHA-256 of the trees (structure, thresholds, leaves, covers), e.g. for a default model version. */
@@ -182,6 +189,7 @@ export function saveGbdtModel(e: TreeEnsemble, meta: GbdtMetaInput): string {
       missingLeft: encodeUint8(f.missingLeft),
       value: encodeFloat64(f.value),
       cover: encodeFloat64(f.cover),
+      ...(f.gain === undefined ? {} : { gain: encodeFloat64(f.gain) }),
     },
   };
   const checked = gbdtFileSchema.safeParse(file);
@@ -226,6 +234,7 @@ export function loadGbdtJson(json: unknown, opts: LoadOptions = {}): LoadedGbdt 
     missingLeft: decodeBytes("ensemble.missingLeft", g.missingLeft, 1),
     value: decodeFloat64("ensemble.value", g.value),
     cover: decodeFloat64("ensemble.cover", g.cover),
+    ...(g.gain === undefined ? {} : { gain: decodeFloat64("ensemble.gain", g.gain) }),
   };
   if (nodeOffsets.length !== g.trees + 1) {
     throw new ModelFormatError(
@@ -262,6 +271,7 @@ export function loadGbdtJson(json: unknown, opts: LoadOptions = {}): LoadedGbdt 
       missingLeft: arrays.missingLeft.subarray(from, to),
       value: arrays.value.subarray(from, to),
       cover: arrays.cover.subarray(from, to),
+      ...(arrays.gain === undefined ? {} : { gain: arrays.gain.subarray(from, to) }),
     });
   }
   if (file.featureNames.length !== g.nFeatures) {

@@ -207,7 +207,7 @@ function workDir(): string {
         ),
       };
     } else {
-      const dir = mkdtempSync(join(tmpdir(), "fraudstream-gbdt-parity-"));
+      const dir = mkdtempSync(join(tmpdir(), "fraudstream-gbdt-import-parity-"));
       const r = run(["-c", SCRIPT, dir, JSON.stringify(CASES), TOOL, FEATURES.join(",")]);
       prepared =
         r.status === 0
@@ -262,6 +262,13 @@ describe("boosted-trees parity with XGBoost and scikit-learn", { timeout: 300_00
         `${c.library === "xgboost" ? "xgboost" : "scikit-learn"} ${meta.version}`,
       );
       assert.equal(ensemble.split, c.library === "xgboost" ? "lt-f32" : "le");
+      // Split gains come along (XGBoost's loss_changes, scikit-learn's gain): positive at every split.
+      for (const tree of ensemble.trees) {
+        for (let k = 0; k < tree.feature.length; k++) {
+          const g = tree.gain?.[k] as number;
+          assert.ok((tree.feature[k] as number) < 0 ? g === 0 : g > 0, `split gain ${g}`);
+        }
+      }
       const diff = maxDiff(probabilities(text, X, n), want);
       t.diagnostic(`${n} rows, ${ensemble.trees.length} trees: max |Δ| probability ${diff}`);
       assert.ok(diff <= 1e-6, `probabilities differ by up to ${diff}`);

@@ -94,6 +94,7 @@ export function checkEnsemble(e: TreeEnsemble): string | undefined {
       ["missingLeft", tree.missingLeft],
       ["value", tree.value],
       ["cover", tree.cover],
+      ...(tree.gain === undefined ? [] : [["gain", tree.gain] as const]),
     ] as const) {
       if (a.length !== n) return `tree ${t}: ${name} has ${a.length} entries, feature has ${n}`;
     }

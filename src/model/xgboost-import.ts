@@ -7,7 +7,8 @@
 //   otherwise, and a missing value the default_left way; the split test is therefore "lt-f32" and
 //   every number is rounded to the float32 XGBoost holds. At a leaf (left_children −1),
 //   split_conditions holds the leaf value, learning rate included.
-// - sum_hessian: the cover TreeSHAP weighs by (XGBoost's own pred_contribs uses the same).
+// - sum_hessian: the cover TreeSHAP weighs by (XGBoost's own pred_contribs uses the same);
+//   loss_changes: each split's gain.
 // - learner_model_param.base_score: in probability space for binary:logistic in every XGBoost that
 //   writes JSON (1.0 on; from 2.0 it may have been estimated from the labels, and newer releases may
 //   write it as a one-element list "[5E-1]"; both are read), so the margin before any tree is logit(base_score),
@@ -39,6 +40,7 @@ const treeSchema = z.looseObject({
   right_children: z.array(z.number().int()),
   default_left: flags,
   sum_hessian: z.array(z.number()),
+  loss_changes: z.array(z.number()).optional(),
   split_type: z.array(z.number().int()).optional(),
   tree_param: z.looseObject({ num_nodes: numeric, size_leaf_vector: numeric.optional() }),
 });
@@ -183,6 +185,11 @@ export function readXgboostJson(text: string, featureNames?: readonly string[]):
     const right = new Int32Array(n);
     const missingLeft = new Uint8Array(n);
     const cover = new Float64Array(n);
+    const losses = t.loss_changes;
+    if (losses !== undefined && losses.length !== n) {
+      throw new XgboostImportError(`${at}.loss_changes has ${losses.length} entries; num_nodes is ${n}`);
+    }
+    const gain = losses === undefined ? undefined : new Float64Array(n);
     for (let k = 0; k < n; k++) {
       const l = t.left_children[k] as number;
       const cond = Math.fround(t.split_conditions[k] as number);
@@ -205,10 +212,20 @@ export function readXgboostJson(text: string, featureNames?: readonly string[]):
         );
       feature[k] = f;
       threshold[k] = cond;
+      if (gain !== undefined) gain[k] = Math.fround(losses?.[k] as number);
       const d = t.default_left[k];
       missingLeft[k] = d === true || d === 1 ? 1 : 0;
     }
-    return { feature, threshold, left, right, missingLeft, value, cover };
+    return {
+      feature,
+      threshold,
+      left,
+      right,
+      missingLeft,
+      value,
+      cover,
+      ...(gain === undefined ? {} : { gain }),
+    };
   });
   const ensemble: TreeEnsemble = { featureNames: [...names], baseMargin, split: "lt-f32", trees };
   const problem = checkEnsemble(ensemble);
