@@ -5,6 +5,7 @@ import { loadModel, ModelFormatError, saveModel } from "./format.ts";
 import { GBDT_FORMAT, type GbdtMetaInput, loadGbdtModel, saveGbdtModel } from "./gbdt-format.ts";
 import { GbdtScorer } from "./gbdt-scorer.ts";
 import { randomEnsemble, randomRows } from "./gbdt-test-trees.ts";
+import { fitGbdt } from "./gbdt-train.ts";
 import { IsolationForest } from "./iforest.ts";
 import { IsolationForestScorer } from "./iforest-scorer.ts";
 import { loadAnyModel, scorerFromModelFile } from "./model-file.ts";
@@ -101,6 +102,27 @@ describe("boosted-trees model file", () => {
     const back = loadGbdtModel(saveGbdtModel(withGain, meta)).ensemble;
     for (let t = 0; t < 25; t++)
       assert.deepEqual(back.trees[t]?.gain, Float64Array.from(withGain.trees[t]?.gain ?? []));
+  });
+
+  it("saves what the trainer fits; the loaded scorer and TreeSHAP agree with the trained ensemble", () => {
+    const rows = 2000;
+    const X = gaussianRows(rows, 3, 4);
+    for (let i = 0; i < X.length; i += 11) X[i] = Number.NaN;
+    const labels = Float64Array.from({ length: rows }, (_, i) =>
+      (X[i * 3] as number) + (X[i * 3 + 1] as number) > 0.5 ? 1 : 0,
+    );
+    const { ensemble: fitted, report } = fitGbdt(
+      { X, rows, cols: 3, labels, featureNames: ["a", "b", "c"] },
+      { maxIter: 20, earlyStopping: false },
+    );
+    const saved = saveGbdtModel(fitted, { ...meta, hyperparameters: report.hyperparameters });
+    const scorer = GbdtScorer.fromModelFile(saved, { expectFeatures: ["a", "b", "c"] });
+    const out = new Float64Array(rows);
+    scorer.scoreBatch(X, rows, out);
+    assert.deepEqual(out, margins(fitted, X, rows).map(sigmoid));
+    const e = scorer.explain(X.subarray(0, 3));
+    assert.ok(Math.abs(e.features.reduce((s, f) => s + f.contribution, e.expectedMargin) - e.margin) <= 1e-9);
+    assert.ok(scorer.ensemble.trees.every((t) => t.gain !== undefined));
   });
 
   it("explains a row with TreeSHAP values that add up to its margin", () => {
