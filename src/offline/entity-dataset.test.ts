@@ -1,11 +1,21 @@
 // Labels with known-at, offline: the delay rule, and no leakage (a feature computed with delay d never
 // uses a label known at or after the event), checked against a brute-force count over the history.
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { LabelSchema } from "../contract/label.ts";
 import { parseEventTime, type Transaction } from "../contract/transaction.ts";
 import { resolveEntityFeatures } from "../features/entity.ts";
-import { DEFAULT_LABEL_DELAY_MS, entityColumns, labelsWithDelay } from "./entity-dataset.ts";
+import { FEATURE_NAMES, FEATURE_SET_VERSION } from "../features/registry.ts";
+import { loadDataset } from "./dataset.ts";
+import {
+  DEFAULT_LABEL_DELAY_MS,
+  entityColumns,
+  labelsWithDelay,
+  loadDatasetWithEntities,
+} from "./entity-dataset.ts";
 
 const DAY = 86_400_000;
 const T0 = parseEventTime("2026-01-01T00:00:00Z");
@@ -83,4 +93,43 @@ test("labels of transactions not in the history are refused, by id", () => {
       ]),
     /not in the history: zz/,
   );
+});
+
+test("loadDatasetWithEntities: the user columns as before, then the entity columns of the same rows", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "entity-dataset-"));
+  try {
+    const ev = history(50);
+    const path = join(dir, "h.jsonl");
+    writeFileSync(path, `${ev.map((e) => JSON.stringify(e)).join("\n")}\nnot json\n`);
+    const opts = { allowedLatenessMs: 100 * DAY, stateTtlMs: 100 * DAY };
+    const feats = resolveEntityFeatures([
+      { key: "merchant", aggregate: { kind: "fraud_rate" }, windowMs: 30 * DAY, cold: -1 },
+      { key: "merchant", aggregate: { kind: "count" }, windowMs: 7 * DAY, cold: 0 },
+    ]);
+    const base = await loadDataset(path, opts);
+    const d = await loadDatasetWithEntities(path, opts, { features: feats, labelDelayMs: DAY });
+    assert.equal(base.featureSetVersion, FEATURE_SET_VERSION);
+    assert.match(
+      d.featureSetVersion ?? "",
+      new RegExp(`^${FEATURE_SET_VERSION.replace(/[.+]/g, "\\$&")}\\+ent-`),
+    );
+    assert.deepEqual(d.featureNames, [...FEATURE_NAMES, "merchant_fraud_rate_30d", "merchant_txn_count_7d"]);
+    assert.equal(d.rows, base.rows);
+    assert.equal(d.skipped.length, 1);
+    const expect = entityColumns(ev, labelsWithDelay(ev, DAY), feats).values;
+    const w0 = FEATURE_NAMES.length;
+    for (let r = 0; r < d.rows; r++) {
+      const i = (d.lines[r] as number) - 1;
+      assert.deepEqual(
+        [...d.X.subarray(r * (w0 + 2), r * (w0 + 2) + w0)],
+        [...base.X.subarray(r * w0, (r + 1) * w0)],
+      );
+      assert.deepEqual(
+        [...d.X.subarray(r * (w0 + 2) + w0, (r + 1) * (w0 + 2))],
+        [...expect.subarray(i * 2, i * 2 + 2)],
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
