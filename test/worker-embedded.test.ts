@@ -449,4 +449,36 @@ describe("worker over the in-process log and PGlite", () => {
       await store.close();
     }
   });
+
+  it("stores every failing field of a dead letter in dead_letters.errors", async () => {
+    const log = newLog([]);
+    const bad = {
+      transaction_id: "t-bad",
+      timestamp: "yesterday",
+      user_id: "u-1",
+      amount: -5,
+      currency: "EUR",
+    };
+    log.append([
+      { topic: config.topicRaw, key: "u-1", value: new TextEncoder().encode(JSON.stringify(bad)) },
+    ]);
+    const store = await createPgliteStore({});
+    try {
+      await store.migrate();
+      const totals = await runUntilDrained(log, store);
+      assert.equal(totals.deadLetters, 1);
+      const dead = await store.db.query<{ reason: string; field: string; errors: { path: string }[] }>(
+        "SELECT reason, field, errors FROM dead_letters",
+      );
+      assert.equal(dead.rows.length, 1);
+      assert.equal(dead.rows[0]?.reason, "schema");
+      assert.equal(dead.rows[0]?.field, "timestamp");
+      assert.deepEqual(
+        dead.rows[0]?.errors.map((e) => e.path),
+        ["timestamp", "amount"],
+      );
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -192,6 +192,7 @@ describe("evaluateBatch", () => {
       record(3, event(10)), // the same transaction again
       record(4, event(0, { user_id: "u-1", transaction_id: "t-late" })), // 11 s behind u-1's newest: late
       record(5, event(12, { user_id: "u-bad", transaction_id: "t-bad" })),
+      record(6, event(13, { transaction_id: "t-two-bad", amount: -5, currency: "euro" })),
     ];
     const scorer = createProvisionalScorer();
     const engine = new FeatureEngine({ ...engineOptions, allowedLatenessMs: 5_000 });
@@ -216,14 +217,24 @@ describe("evaluateBatch", () => {
       out.deadLetters.map((d) => [d.offset, d.reason]),
       [
         [1n, "malformed_json"],
+        [6n, "schema"],
         [4n, "late"],
       ],
     );
+    // Every failing field at once, in the row and in a header, not only the first.
+    const twoBad = [
+      { path: "amount", reason: "Too small: expected number to be >0 (got -5)" },
+      { path: "currency", reason: 'must be an ISO 4217 code such as EUR (got "euro")' },
+    ];
+    assert.deepEqual(out.deadLetters[1]?.errors, twoBad);
+    assert.deepEqual(out.deadLetters[0]?.errors, []);
     const dlq = out.outbound.filter((m) => m.topic === "dlq");
     assert.deepEqual(
       dlq.map((m) => m.headers?.["x-dlq-source"]),
-      ["raw/0/1", "raw/0/4"],
+      ["raw/0/1", "raw/0/6", "raw/0/4"],
     );
+    assert.deepEqual(JSON.parse(dlq[1]?.headers?.["x-dlq-errors"] ?? "null"), twoBad);
+    assert.equal(dlq[0]?.headers?.["x-dlq-errors"], undefined);
     assert.deepEqual(
       out.alerts.map((a) => a.transactionId),
       ["t-bad"],

@@ -343,6 +343,7 @@ function deadLetterRow(topic: string, partition: number, r: SourceRecord, why: R
     reason: why.reason,
     detail: why.detail,
     field: why.field ?? null,
+    errors: why.errors ?? [],
     transactionId: why.transactionId ?? null,
     producedAt: r.timestamp,
   };
@@ -365,6 +366,8 @@ function dlqMessage(
     "x-dlq-source": `${topic}/${partition}/${r.offset}`,
   };
   if (why.field !== undefined) headers["x-dlq-field"] = why.field;
+  // Every failing field at once, as JSON [{path, reason}], so a producer fixes them in one round.
+  if (why.errors !== undefined && why.errors.length > 0) headers["x-dlq-errors"] = JSON.stringify(why.errors);
   const key = r.key === null ? null : decoder.decode(r.key);
   return { topic: dlqTopic, key, value: r.value ?? new Uint8Array(0), headers };
 }

@@ -81,6 +81,8 @@ export interface DeadLetterRow {
   reason: string;
   detail: string;
   field: string | null;
+  /** Every failing field with its reason (empty when no field is to blame). */
+  errors?: readonly { path: string; reason: string }[];
   transactionId: string | null;
   producedAt: number;
 }

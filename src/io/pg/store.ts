@@ -272,6 +272,7 @@ const DEAD_LETTER_COLUMNS: readonly Column<DeadLetterRow>[] = [
   ["reason", "text", (r) => r.reason],
   ["detail", "text", (r) => r.detail],
   ["field", "text", (r) => r.field],
+  ["errors", "jsonb", (r) => r.errors ?? []],
   ["transaction_id", "text", (r) => r.transactionId],
   ["produced_at", "timestamptz", (r) => iso(r.producedAt)],
 ];
