@@ -266,6 +266,37 @@ describe("API", () => {
     );
   });
 
+  it("tells where an alert's webhook notification stands", async () => {
+    const r = await call("/api/alerts/api-7/notification", { key: "viewer" });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, {
+      state: "pending",
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: null,
+      deliveredAt: null,
+    });
+    await store.db.query(
+      `UPDATE alerts SET notify_attempts = 2, notify_error = 'receiver answered 503',
+              notify_next_at = now() + interval '1 minute' WHERE transaction_id = 'api-7'`,
+    );
+    const failing = (await call("/api/alerts/api-7/notification", { key: "viewer" })).body as {
+      state: string;
+      attempts: number;
+      lastError: string;
+      nextAttemptAt: string | null;
+    };
+    assert.equal(failing.state, "retrying");
+    assert.equal(failing.attempts, 2);
+    assert.equal(failing.lastError, "receiver answered 503");
+    assert.ok(failing.nextAttemptAt !== null && Date.parse(failing.nextAttemptAt) > Date.now());
+    await store.db.query(
+      "UPDATE alerts SET notify_attempts = 0, notify_error = NULL, notify_next_at = NULL WHERE transaction_id = 'api-7'",
+    );
+    assert.equal((await call("/api/alerts/no-such-alert/notification", { key: "viewer" })).status, 404);
+    assert.equal((await call("/api/alerts/api-7/notification")).status, 401);
+  });
+
   it("shows one transaction with features, explanation, versions, alert and the user's history", async () => {
     const r = await call("/api/transactions/api-7", { key: "viewer" });
     assert.equal(r.status, 200);
@@ -547,6 +578,7 @@ describe("API", () => {
       "/api/alerts",
       "/api/transactions/{id}",
       "/api/alerts/{id}/feedback",
+      "/api/alerts/{id}/notification",
       "/api/stats",
       "/api/models",
     ])

@@ -1,6 +1,7 @@
 // Webhook notifications against a local HTTP receiver, on the real PostgreSQL: each CRITICAL alert is
-// delivered once (also with two notifiers sharing the outbox), a failing receiver gets retries, and
-// the stream does not wait for a receiver that is down.
+// delivered once (also with two notifiers sharing the outbox, and a receiver that is slow, then failing,
+// then back), a failing receiver gets retries, the stream does not wait for a receiver that is down, and
+// a notifier that lost its lease can neither post on nor mark the alert.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:http";
 import { after, before, describe, it } from "node:test";
@@ -11,6 +12,7 @@ import { compileRuleSet } from "../src/decide/compile.ts";
 import { defaultRuleSet } from "../src/decide/defaults.ts";
 import { servedRules } from "../src/decide/serving.ts";
 import { createEmbeddedSink, createEmbeddedSource, InProcessLog } from "../src/io/embedded/log.ts";
+import { createAlertStore } from "../src/io/pg/alerts.ts";
 import { createPgStore, type PgStore } from "../src/io/pg/index.ts";
 import { createOutbox } from "../src/io/pg/outbox.ts";
 import { postJson } from "../src/io/webhook/index.ts";
@@ -85,7 +87,8 @@ describe("webhook notifications", () => {
     const results = { sent: 0, failed: 0 };
     const notifierOpts = (url: string) => ({
       outbox: createOutbox(store.db),
-      post: (payload: unknown) => postJson(url, payload, 2000),
+      post: (payload: unknown, o: { idempotencyKey: string; signal: AbortSignal }) =>
+        postJson(url, payload, 2000, o),
       risks: ["CRITICAL"],
       pollMs: 50,
       retryBaseMs: 100,
@@ -213,5 +216,164 @@ describe("webhook notifications", () => {
       [again.transactionId],
     );
     assert.equal(back.rows[0]?.n, "1", "its own lease is given back");
+  });
+});
+
+/** Sets every CRITICAL alert due again, as if never notified. */
+async function resetCritical(): Promise<string[]> {
+  const r = await store.db.query<{ transaction_id: string }>(
+    `UPDATE alerts SET notified_at = NULL, notify_next_at = NULL, notify_attempts = 0, notify_error = NULL
+      WHERE risk = 'CRITICAL' RETURNING transaction_id`,
+  );
+  return r.rows.map((row) => row.transaction_id);
+}
+
+describe("webhook notifications under a slow, then failing receiver", () => {
+  it("two replicas deliver every CRITICAL alert exactly once, with its id as Idempotency-Key", async () => {
+    const critical = await resetCritical();
+    assert.ok(critical.length >= 6, `more alerts than the two replicas claim at once (${critical.length})`);
+    // 0–10 s: slow, not down: the first post is answered 200 only at 10 s, the others after 1.5 s (so
+    // the other replica runs out of work and would take the first alert over if its lease ran out);
+    // 10–13 s: 500; then every post is accepted at once.
+    const t0 = Date.now();
+    let posts = 0;
+    const accepted = new Map<string, number>();
+    const refused = { n: 0 };
+    const keyMismatch: string[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on("end", () => {
+        const at = Date.now() - t0;
+        const msg = JSON.parse(body) as { alert: { transactionId: string } };
+        const id = msg.alert.transactionId;
+        if (req.headers["idempotency-key"] !== id) keyMismatch.push(id);
+        const accept = () => {
+          accepted.set(id, (accepted.get(id) ?? 0) + 1);
+          res.writeHead(200).end("ok");
+        };
+        posts++;
+        if (posts === 1) setTimeout(accept, 10_000 - at);
+        else if (at < 10_000) setTimeout(accept, 1500);
+        else if (at < 13_000) {
+          refused.n++;
+          res.writeHead(500).end("down for maintenance");
+        } else accept();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const address = server.address();
+    const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/hook`;
+    try {
+      const replica = () =>
+        startNotifier({
+          outbox: createOutbox(store.db),
+          // The answer may take 10 s; a shorter timeout would be the at-least-once window (the receiver
+          // got the post, the notifier did not get its answer) that no fencing can close.
+          post: (payload, o) => postJson(url, payload, 20_000, o),
+          risks: ["CRITICAL"],
+          pollMs: 50,
+          retryBaseMs: 200,
+          maxRetryMs: 1000,
+          // Far shorter than the receiver's 10 s: without the heartbeat the other replica would take
+          // every alert over and post it again.
+          leaseMs: 1000,
+          batch: 2,
+          logger,
+        });
+      const a = replica();
+      const b = replica();
+      const until = Date.now() + 90_000;
+      while (accepted.size < critical.length && Date.now() < until) await sleep(100);
+      await sleep(1500); // a duplicate (a lease run out, a lost mark) would arrive now
+      await Promise.all([a.stop(), b.stop()]);
+      assert.deepEqual(keyMismatch, [], "every post's Idempotency-Key is its alert's transaction id");
+      assert.deepEqual(new Set(accepted.keys()), new Set(critical), "every CRITICAL alert, nothing else");
+      for (const [id, n] of accepted) assert.equal(n, 1, `${id} received ${n} times`);
+      assert.ok(refused.n > 0, "the failing phase refused posts, which were retried");
+
+      // The delivery state as the API reads it.
+      const alerts = createAlertStore(store.db);
+      const states = await Promise.all(critical.map((id) => alerts.notification(id)));
+      for (const [i, s] of states.entries()) {
+        assert.ok(s, critical[i]);
+        assert.equal(s.state, "delivered", critical[i]);
+        assert.ok(s.deliveredAt !== null && s.nextAttemptAt === null && s.lastError === null);
+        assert.ok(s.attempts >= 1);
+      }
+      const retried = states.filter((s) => (s?.attempts ?? 0) > 1).length;
+      assert.ok(retried > 0, "some alerts needed more than one attempt");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("a lease taken over fences the first holder: no mark, no failure record, its post aborted", async () => {
+    await resetCritical();
+    const outbox = createOutbox(store.db);
+    const [mine] = await outbox.claim(["CRITICAL"], 1, 60_000);
+    assert.ok(mine);
+    // The lease runs out (stalled holder) and another notifier claims the alert.
+    await store.db.query(
+      "UPDATE alerts SET notify_next_at = now() - interval '1 second' WHERE transaction_id = $1",
+      [mine.transactionId],
+    );
+    const [theirs] = await outbox.claim(["CRITICAL"], 1, 60_000);
+    assert.equal(theirs?.transactionId, mine.transactionId);
+    assert.ok(theirs && theirs.lease !== mine.lease, "a new claim, a new token");
+    assert.equal((await outbox.extend([mine], 60_000)).size, 0, "the old holder cannot extend");
+    assert.equal(await outbox.sent(mine), false, "nor mark it sent");
+    assert.equal(await outbox.failed(mine, "x", 10), false, "nor record a failure");
+    const renewed = await outbox.extend([theirs], 60_000);
+    const lease = renewed.get(theirs.transactionId);
+    assert.ok(lease !== undefined && lease > theirs.lease, "the holder extends; the token grows");
+    assert.equal(await outbox.sent({ transactionId: theirs.transactionId, lease }), true);
+    const n = await createAlertStore(store.db).notification(theirs.transactionId);
+    assert.equal(n?.state, "delivered");
+    assert.equal(n?.attempts, 1, "the fenced writes left no trace");
+
+    // A notifier whose lease is taken over mid-post: the heartbeat finds it gone and aborts the post.
+    await resetCritical();
+    let aborted!: () => void;
+    const abortSeen = new Promise<void>((resolve) => {
+      aborted = resolve;
+    });
+    let target = "";
+    const notifier = startNotifier({
+      outbox: createOutbox(store.db),
+      post: async (_payload, o) => {
+        if (target !== "") throw new Error("only the first post matters here");
+        target = o.idempotencyKey;
+        // Another notifier's claim, as after this one stalled: a new token.
+        await store.db.query(
+          "UPDATE alerts SET notify_next_at = now() + interval '1 hour' WHERE transaction_id = $1",
+          [target],
+        );
+        await new Promise<void>((resolve) => o.signal.addEventListener("abort", () => resolve()));
+        aborted();
+        throw new Error("aborted");
+      },
+      risks: ["CRITICAL"],
+      pollMs: 50,
+      retryBaseMs: 100,
+      maxRetryMs: 400,
+      leaseMs: 600,
+      batch: 1,
+      logger,
+    });
+    await abortSeen;
+    await notifier.stop();
+    const row = await store.db.query<{ attempts: number; error: string | null; done: boolean }>(
+      `SELECT notify_attempts AS attempts, notify_error AS error, notified_at IS NOT NULL AS done
+         FROM alerts WHERE transaction_id = $1`,
+      [target],
+    );
+    assert.deepEqual(
+      row.rows[0],
+      { attempts: 0, error: null, done: false },
+      "the other holder's row untouched",
+    );
   });
 });

@@ -8,6 +8,7 @@ import {
   RiskLevelSchema,
   ScoredTransactionSchema,
 } from "../contract/outputs.ts";
+import type { NotificationState } from "../io/pg/alerts.ts";
 
 export const ErrorSchema = z.object({ error: z.string(), message: z.string() });
 
@@ -66,6 +67,25 @@ export const AlertPageSchema = z.object({
     ),
   totalCapped: z.boolean().describe("True when more alerts match than `total`: the count stopped at the cap"),
 });
+
+export const NotificationSchema = z
+  .object({
+    state: z
+      .enum(["delivered", "pending", "retrying"])
+      .describe(
+        "delivered: the receiver answered 2xx; pending: not yet posted, or being posted; retrying: the last post failed. An alert whose risk is not in FRAUDSTREAM_WEBHOOK_RISKS stays pending.",
+      ),
+    attempts: z.number().int().describe("Posts tried so far, the delivered one included"),
+    lastError: z.string().nullable().describe("Why the last failed post failed (null once delivered)"),
+    nextAttemptAt: z
+      .string()
+      .nullable()
+      .describe("Not delivered: earliest time of the next post (a retry's time, or the end of a lease)"),
+    deliveredAt: z.string().nullable(),
+  })
+  .describe(
+    "The alert's webhook notification. Posts carry `Idempotency-Key: <transactionId>`, the same on every retry.",
+  ) satisfies z.ZodType<NotificationState>;
 
 export const TransactionIdParams = z.object({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/, "not a transaction id"),

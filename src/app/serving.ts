@@ -62,7 +62,7 @@ export async function startServing(opts: {
       ? undefined
       : startNotifier({
           outbox: createOutbox(db),
-          post: (payload) => postJson(url, payload, config.webhookTimeoutMs),
+          post: (payload, o) => postJson(url, payload, config.webhookTimeoutMs, o),
           risks: config.webhookRisks,
           pollMs: 500,
           retryBaseMs: 1000,

@@ -35,6 +35,11 @@ export function parseEventTime(text: string): number {
   return Date.parse(text);
 }
 
+/** Limits of `metadata`: flat scalars a rule can compare, small enough to store with every row. */
+export const MAX_METADATA_KEYS = 64;
+export const MAX_METADATA_KEY = 128;
+export const MAX_METADATA_TEXT = 1024;
+
 const countryCode = z.string().regex(/^[A-Z]{2}$/, "must be an ISO 3166-1 alpha-2 code such as DE");
 
 export const TransactionSchema = z.object({
@@ -69,9 +74,19 @@ export const TransactionSchema = z.object({
   home_country: countryCode.optional(),
   is_fraud: z.union([z.boolean(), z.literal(0), z.literal(1)]).optional(),
   fraud_type: z.string().max(64).optional(),
+  metadata: z
+    .record(
+      z.string().min(1).max(MAX_METADATA_KEY),
+      z.union([z.string().max(MAX_METADATA_TEXT), z.number(), z.boolean(), z.null()]),
+    )
+    .refine((m) => Object.keys(m).length <= MAX_METADATA_KEYS, `must have at most ${MAX_METADATA_KEYS} keys`)
+    .optional(),
 });
 
-/** A valid event as producers write it. Unknown extra fields are allowed on the wire and ignored here. */
+/**
+ * A valid event as producers write it. Unknown extra fields are allowed on the wire and ignored here;
+ * `metadata` holds the producer's own fields that a mapping (src/ingest) kept, flat, for rules to read.
+ */
 export type Transaction = z.infer<typeof TransactionSchema>;
 export type Channel = (typeof CHANNELS)[number];
 

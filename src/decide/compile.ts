@@ -262,9 +262,18 @@ const STRING_GETTERS: Record<EventStringField, (e: Transaction) => string | unde
   home_country: (e) => e.home_country || undefined,
 };
 
+/** How a text field is read: an event field, or a metadata key (scalars by their text; "" and null as missing). */
+function stringGetter(f: ResolvedField & { type: "string" }): (e: Transaction) => string | undefined {
+  if (f.kind === "event") return STRING_GETTERS[f.key];
+  const key = f.key;
+  return (e) => {
+    const v = e.metadata?.[key];
+    return v === undefined || v === null || v === "" ? undefined : String(v);
+  };
+}
+
 /** String membership in a list cell (named lists: the cell's values change at runtime). */
-function inStrings(key: EventStringField, cell: ListCell, negate: boolean): Test {
-  const get = STRING_GETTERS[key];
+function inStrings(get: (e: Transaction) => string | undefined, cell: ListCell, negate: boolean): Test {
   return negate
     ? (e) => {
         const v = get(e);
@@ -279,8 +288,7 @@ function inStrings(key: EventStringField, cell: ListCell, negate: boolean): Test
       };
 }
 
-function equalsString(key: EventStringField, k: string, negate: boolean): Test {
-  const get = STRING_GETTERS[key];
+function equalsString(get: (e: Transaction) => string | undefined, k: string, negate: boolean): Test {
   return negate
     ? (e) => {
         const v = get(e);
@@ -302,7 +310,7 @@ function exists(f: ResolvedField, present: boolean): Test {
     const key: EventNumberField = f.key;
     return (e) => (e[key] !== undefined) === present;
   }
-  const get = STRING_GETTERS[f.key];
+  const get = stringGetter(f);
   return (e) => (get(e) !== undefined) === present;
 }
 
@@ -351,21 +359,21 @@ export function compileCondition(c: Condition, lists: ListStore): Test {
     if (typeof v === "object") return compareFields(f, c.op, resolved(v.field), v.times);
     if (typeof v === "boolean") return compareNumber(f, c.op, v ? 1 : 0);
     if (typeof v === "number") return compareNumber(f, c.op, v);
-    if (f.kind !== "event" || f.type !== "string") return NEVER;
-    if (c.op === "==" || c.op === "!=") return equalsString(f.key, v, c.op === "!=");
+    if (f.type !== "string") return NEVER;
+    if (c.op === "==" || c.op === "!=") return equalsString(stringGetter(f), v, c.op === "!=");
     return NEVER;
   }
   if ("between" in c) return between(f, c.between[0], c.between[1]);
   if ("in" in c || "not_in" in c) {
     const values = "in" in c ? c.in : c.not_in;
     const negate = !("in" in c);
-    if (f.kind === "event" && f.type === "string")
-      return inStrings(f.key, { values: new Set(values.map(String)) }, negate);
+    if (f.type === "string")
+      return inStrings(stringGetter(f), { values: new Set(values.map(String)) }, negate);
     return inNumbers(f, values.map(Number), negate);
   }
   const name = "in_list" in c ? c.in_list : c.not_in_list;
-  if (f.kind !== "event" || f.type !== "string") return NEVER;
-  return inStrings(f.key, lists.cell(name), "not_in_list" in c);
+  if (f.type !== "string") return NEVER;
+  return inStrings(stringGetter(f), lists.cell(name), "not_in_list" in c);
 }
 
 /**

@@ -36,7 +36,10 @@ function readField(
   let v: number | string | undefined;
   if (f.kind === "feature") v = features[offset + f.index];
   else if (f.kind === "score") v = score;
-  else v = event[f.key];
+  else if (f.kind === "metadata") {
+    const m = event.metadata?.[f.key];
+    v = m === undefined || m === null ? undefined : typeof m === "number" ? m : String(m);
+  } else v = event[f.key];
   if (v === undefined || v === "" || (typeof v === "number" && Number.isNaN(v))) return null;
   return v;
 }

@@ -30,7 +30,8 @@ export const EVENT_FIELD_TYPES = {
   home_country: "string",
   is_fraud: "label",
   fraud_type: "label",
-} as const satisfies Record<keyof Transaction, "string" | "number" | "label">;
+  metadata: "metadata",
+} as const satisfies Record<keyof Transaction, "string" | "number" | "label" | "metadata">;
 
 type EventFieldTypes = typeof EVENT_FIELD_TYPES;
 export type EventStringField = {
@@ -45,7 +46,9 @@ export type ResolvedField =
   | { kind: "event"; type: "string"; key: EventStringField; name: string }
   | { kind: "event"; type: "number"; key: EventNumberField; name: string }
   | { kind: "feature"; type: "number"; index: number; boolean: boolean; name: string }
-  | { kind: "score"; type: "number"; name: "score" };
+  | { kind: "score"; type: "number"; name: "score" }
+  // A producer's own field kept by an ingest mapping; compared as text (numbers by their decimal form).
+  | { kind: "metadata"; type: "string"; key: string; name: string };
 
 /** Values of contract fields with a fixed format: a literal in another shape could never match. */
 export const FIELD_FORMATS: Partial<
@@ -112,6 +115,7 @@ function eventField(key: keyof EventFieldTypes): ResolvedField | string {
   const type = EVENT_FIELD_TYPES[key];
   if (type === "label")
     return `event.${key} is the ground-truth label: rules may not read it (it is absent in production and would make a backtest look perfect)`;
+  if (type === "metadata") return "metadata is an object: read one of its keys as metadata.<key>";
   return type === "string"
     ? { kind: "event", type, key: key as EventStringField, name: `event.${key}` }
     : { kind: "event", type, key: key as EventNumberField, name: `event.${key}` };
@@ -135,6 +139,11 @@ function feature(name: string): ResolvedField {
  */
 export function resolveField(text: string): ResolvedField | string {
   if (text === "score") return { kind: "score", type: "number", name: "score" };
+  if (text.startsWith("metadata.") || text.startsWith("event.metadata.")) {
+    const key = text.slice(text.indexOf("metadata.") + 9);
+    if (key === "") return "metadata.<key> needs a key";
+    return { kind: "metadata", type: "string", key, name: `metadata.${key}` };
+  }
   if (text.startsWith("event.")) {
     const key = text.slice(6);
     if (isEventName(key)) return eventField(key);
@@ -147,10 +156,10 @@ export function resolveField(text: string): ResolvedField | string {
   }
   if (isEventName(text)) return eventField(text);
   if (FEATURE_SET.has(text)) return feature(text);
-  return `unknown field "${text}"${suggest(text, [...EVENT_NAMES, ...FEATURE_NAMES, "score"])} (fields are event.<field>, feature.<name> or score)`;
+  return `unknown field "${text}"${suggest(text, [...EVENT_NAMES, ...FEATURE_NAMES, "score"])} (fields are event.<field>, feature.<name>, metadata.<key> or score)`;
 }
 
 /** Names a field can be written as, for documentation and tests. */
 export const EVENT_FIELD_NAMES: readonly string[] = EVENT_NAMES.filter(
-  (n) => EVENT_FIELD_TYPES[n] !== "label",
+  (n) => EVENT_FIELD_TYPES[n] !== "label" && EVENT_FIELD_TYPES[n] !== "metadata",
 );

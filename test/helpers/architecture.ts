@@ -15,7 +15,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["contract"],
   // Settings: anything above may read them, but the core gets its values passed in (CORE rule).
   ["config"],
-  ["features", "model", "decide", "simulate"],
+  ["features", "model", "decide", "simulate", "ingest"],
   ["observe"],
   ["pipeline"],
   ["io"],
@@ -33,7 +33,7 @@ export const SAME_LAYER: readonly (readonly [string, string])[] = [
 ];
 
 /** Pure modules: they compute, the layers above do the I/O. */
-export const CORE: readonly string[] = ["contract", "features", "model", "decide", "simulate"];
+export const CORE: readonly string[] = ["contract", "features", "model", "decide", "simulate", "ingest"];
 
 const IO_BUILTINS = [
   "fs",

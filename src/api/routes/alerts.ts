@@ -14,6 +14,7 @@ import {
   AssignBodySchema,
   ErrorSchema,
   FeedbackBodySchema,
+  NotificationSchema,
   TransactionDetailSchema,
   TransactionIdParams,
 } from "../schemas.ts";
@@ -90,6 +91,26 @@ export const alertRoutes: FastifyPluginAsync<ApiContext> = async (fastify, ctx) 
       if (a === null)
         return reply.code(404).send({ error: "not_found", message: `no alert for ${req.params.id}` });
       return a;
+    },
+  );
+
+  app.get(
+    "/api/alerts/:id/notification",
+    {
+      preHandler: auth.require("viewer"),
+      schema: {
+        summary:
+          "Where the alert's webhook notification stands: attempts, last error, next attempt, delivery",
+        tags: ["alerts"],
+        params: TransactionIdParams,
+        response: { 200: NotificationSchema, 404: ErrorSchema },
+      },
+    },
+    async (req, reply) => {
+      const n = await alerts.notification(req.params.id);
+      if (n === null)
+        return reply.code(404).send({ error: "not_found", message: `no alert for ${req.params.id}` });
+      return n;
     },
   );
 

@@ -86,6 +86,17 @@ export function toAlert(r: AlertRow): Alert {
   };
 }
 
+/** Where the webhook notification of one alert stands (migration 0005's columns). */
+export interface NotificationState {
+  state: "delivered" | "pending" | "retrying";
+  /** Posts tried so far, the delivered one included. */
+  attempts: number;
+  lastError: string | null;
+  /** Not delivered: when a notifier may next post it (a failure's retry time, or the end of a lease). */
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
 export interface AlertStore {
   list(filter: AlertFilter): Promise<{ items: Alert[]; nextCursor: number | null }>;
   /**
@@ -105,6 +116,8 @@ export interface AlertStore {
   ): Promise<Alert | null>;
   /** Assigns an alert to an analyst (null unassigns). */
   assign(transactionId: string, assignee: string | null): Promise<Alert | null>;
+  /** The alert's webhook delivery state; null when there is no such alert. */
+  notification(transactionId: string): Promise<NotificationState | null>;
   feedback(transactionId: string): Promise<{ label: string; note: string | null; by: string; at: string }[]>;
 }
 
@@ -167,6 +180,27 @@ export function createAlertStore(db: Db): AlertStore {
       );
       const row = r.rows[0];
       return row === undefined ? null : toAlert(row);
+    },
+    async notification(id) {
+      const r = await db.query<{
+        notified_at: Date | string | null;
+        notify_attempts: number;
+        notify_next_at: Date | string | null;
+        notify_error: string | null;
+      }>(
+        "SELECT notified_at, notify_attempts, notify_next_at, notify_error FROM alerts WHERE transaction_id = $1",
+        [id],
+      );
+      const row = r.rows[0];
+      if (row === undefined) return null;
+      const delivered = row.notified_at !== null;
+      return {
+        state: delivered ? "delivered" : row.notify_error === null ? "pending" : "retrying",
+        attempts: row.notify_attempts,
+        lastError: row.notify_error,
+        nextAttemptAt: delivered || row.notify_next_at === null ? null : iso(row.notify_next_at),
+        deliveredAt: row.notified_at === null ? null : iso(row.notified_at),
+      };
     },
     async feedback(id) {
       const r = await db.query<{
