@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseEventTime, type Transaction } from "../contract/transaction.ts";
-import { FeatureEngine, type FeatureEngineOptions, FeatureStateError, VALUE_CAPS } from "./engine.ts";
+import {
+  ACCEPTED,
+  FeatureEngine,
+  type FeatureEngineOptions,
+  FeatureStateError,
+  FUTURE,
+  TOO_OLD,
+  VALUE_CAPS,
+} from "./engine.ts";
 import { BEHAVIOURAL_FEATURES, FEATURE_NAMES, FEATURES } from "./registry.ts";
 
 const W = FEATURES.length;
@@ -383,6 +391,115 @@ describe("per-user event cap", () => {
   });
 });
 
+/** Events of `users` users, one a minute from `from`, round robin. */
+function traffic(users: number, count: number, from: string): Transaction[] {
+  const t0 = parseEventTime(from);
+  return Array.from({ length: count }, (_, i) =>
+    tx(`u${i % users}`, new Date(t0 + i * 60_000).toISOString(), 10 + (i % 7), {
+      device_id: `d${i % users}`,
+    }),
+  );
+}
+
+function statuses(engine: FeatureEngine, events: Transaction[], wallMs?: number): number[] {
+  const times = events.map((e) => parseEventTime(e.timestamp));
+  const out = new Float64Array(events.length * W);
+  const status = new Uint8Array(events.length);
+  engine.processBatch(events, times, out, status, wallMs);
+  return [...status];
+}
+
+describe("watermark and event-time bounds", () => {
+  const bounded = { stateTtlMs: 30 * 86_400_000, maxFutureSkewMs: 3_600_000, maxEventAgeMs: 86_400_000 };
+
+  test("one event dated 2099 neither moves the watermark nor makes anyone idle or late", () => {
+    const before = traffic(40, 200, "2026-11-02T00:00:00Z");
+    const after = traffic(40, 200, "2026-11-02T03:20:00Z");
+    const clean = engine(bounded);
+    run(clean, before);
+    const cleanRows = run(clean, after);
+    // Without bounds (the engine's defaults) the 2099 event is accepted, and still cannot drag the
+    // median: nobody else's state expires and the watermark stays with the crowd.
+    for (const options of [{ stateTtlMs: bounded.stateTtlMs }, bounded]) {
+      const e = engine(options);
+      run(e, before);
+      const w = e.watermark;
+      const [poison] = statuses(e, [tx("u0", "2099-01-01T00:00:00Z", 5)]);
+      // Accepted, it shifts the median by one rank at most: to the next genuine event's time.
+      assert.ok(e.watermark - w <= 60_000, "the watermark stays with the crowd");
+      assert.deepEqual(e.expire(), []);
+      if (options === bounded) {
+        assert.equal(poison, FUTURE);
+        assert.deepEqual(run(e, after), cleanRows, "every later event as without it");
+      } else {
+        assert.equal(poison, ACCEPTED);
+        // Only u0 itself is hurt (its later events are late for it); the other users are untouched.
+        const rows = run(e, after);
+        rows.forEach((row, i) => {
+          if (after[i]?.user_id !== "u0") assert.deepEqual(row, cleanRows[i]);
+        });
+      }
+    }
+  });
+
+  test("events too far past the head or behind the watermark are rejected without touching state", () => {
+    const e = engine(bounded);
+    assert.equal(e.watermark, Number.NEGATIVE_INFINITY, "no watermark before 16 events");
+    run(e, traffic(10, 100, "2026-11-02T00:00:00Z"));
+    e.clearDirty();
+    const watermark = e.watermark;
+    const spike = tx("u3", "2026-11-02T04:00:00Z", 5); // 2.3 h past the newest event, one user
+    const old = tx("new-user", "2026-10-31T00:00:00Z", 5);
+    assert.deepEqual(statuses(e, [spike, old]), [FUTURE, TOO_OLD]);
+    assert.equal(e.dirtyUsers().size, 0);
+    assert.equal(e.hasUser("new-user"), false);
+    assert.equal(e.watermark, watermark);
+    // Just within the bound is accepted: the head is the newest time here (steady arrivals).
+    assert.ok(Math.abs(e.futureLimit() - (parseEventTime("2026-11-02T01:39:00Z") + 3_600_000)) <= 60_000);
+    assert.deepEqual(statuses(e, [tx("u3", "2026-11-02T02:30:00Z", 5)]), [ACCEPTED]);
+    // After a quiet spell of real time the bound widens by it: two hours of silence admit 4:00.
+    const e2 = engine(bounded);
+    const wall = Date.UTC(2026, 11, 4);
+    statuses(e2, traffic(10, 100, "2026-11-02T00:00:00Z"), wall);
+    assert.deepEqual(statuses(e2, [spike], wall), [FUTURE]);
+    assert.deepEqual(statuses(e2, [spike], wall + 2 * 3_600_000), [ACCEPTED]);
+  });
+
+  test("a minority walking one user's events forward cannot drag the watermark", () => {
+    const e = engine(bounded);
+    const crowd = traffic(50, 300, "2026-11-02T00:00:00Z");
+    const out: Transaction[] = [];
+    // Every fifth event is the attacker's, each as far ahead as the bound lets through at that moment.
+    let attackerAt = parseEventTime("2026-11-02T05:00:00Z");
+    for (const [i, c] of crowd.entries()) {
+      out.push(c);
+      if (i % 5 === 4) {
+        out.push(tx("attacker", new Date(attackerAt).toISOString(), 1));
+        attackerAt += 3_600_000;
+      }
+    }
+    run(e, out);
+    const newestGenuine = parseEventTime(crowd.at(-1)?.timestamp ?? "");
+    assert.ok(e.watermark <= newestGenuine, "the watermark stays among the genuine events");
+    assert.ok(e.futureLimit() <= newestGenuine + 2 * 3_600_000);
+  });
+
+  test("the clock survives a checkpoint: a restored engine bounds and expires like the original", () => {
+    const e = engine(bounded);
+    run(e, traffic(20, 300, "2026-11-02T00:00:00Z"));
+    statuses(e, [tx("u1", "2099-01-01T00:00:00Z", 1)]);
+    const e2 = engine(bounded);
+    for (const u of e.userIds()) e2.restoreUser(u, e.serializeUser(u) as Uint8Array);
+    e2.restoreClock(e.serializeClock());
+    assert.equal(e2.watermark, e.watermark);
+    assert.equal(e2.futureLimit(), e.futureLimit());
+    assert.ok(e2.watermark < parseEventTime("2026-11-03T00:00:00Z"));
+    const next = traffic(20, 50, "2026-11-02T05:00:00Z");
+    assert.deepEqual(run(e2, next), run(e, next));
+    assert.throws(() => e2.restoreClock(new Uint8Array(7)), /not a valid state/);
+  });
+});
+
 describe("state lifetime", () => {
   test("expire() drops users idle longer than the TTL in event time", () => {
     const e = engine({ stateTtlMs: 3_600_000 });
@@ -402,42 +519,46 @@ describe("state lifetime", () => {
   });
 
   test("a user idle past the TTL behind the watermark starts cold whether or not expire() ran", () => {
+    // 20 other users moving on to 11:30 carry the watermark (their median) 1.5 h past a's last event.
+    const crowd = Array.from({ length: 20 }, (_, i) =>
+      tx(`b${i}`, `2026-11-02T11:${String(10 + i).padStart(2, "0")}:00Z`, 1),
+    );
     const events = [
       tx("a", "2026-11-02T10:00:00Z", 1, { device_id: "d1" }),
-      tx("b", "2026-11-02T11:30:00Z", 1), // moves the watermark 1.5 h on
-      tx("a", "2026-11-02T11:20:00Z", 1, { device_id: "d1" }), // a's last event is 1.5 h behind it
+      ...crowd,
+      tx("a", "2026-11-02T11:25:00Z", 1, { device_id: "d1" }), // a's last event is 1.3 h behind it
     ];
     const withoutExpire = run(engine({ stateTtlMs: 3_600_000 }), events);
     const e = engine({ stateTtlMs: 3_600_000 });
-    run(e, events.slice(0, 2));
+    run(e, events.slice(0, -1));
+    assert.equal(e.watermark, parseEventTime("2026-11-02T11:19:00Z"), "the median of the 21 times");
     assert.deepEqual(e.expire(), ["a"], "expire() defaults to the engine's watermark");
-    const afterExpire = run(e, events.slice(2));
-    for (const row of [withoutExpire[2], afterExpire[0]]) {
+    const afterExpire = run(e, events.slice(-1));
+    for (const row of [withoutExpire.at(-1), afterExpire[0]]) {
       assert.equal(row?.late, false);
       assert.equal(row?.user_txn_count, 0);
       assert.equal(row?.is_new_device, 1);
     }
-    assert.equal(e.watermark, parseEventTime("2026-11-02T11:30:00Z"));
-    // A restored engine needs the watermark too: a's next event (10:50) is within the TTL of a's last
-    // one, but the watermark (11:30) is not, so the uninterrupted engine starts a afresh.
+    // A restored engine needs the clock too: a's next event (10:50) is within the TTL of a's last
+    // one, but the watermark (11:19) is not, so the uninterrupted engine starts a afresh.
     const next = [tx("a", "2026-11-02T10:50:00Z", 1, { device_id: "d1" })];
     const whole = engine({ stateTtlMs: 3_600_000 });
-    const uninterrupted = run(whole, [...events.slice(0, 2), ...next]);
+    const uninterrupted = run(whole, [...events.slice(0, -1), ...next]);
     const first = engine({ stateTtlMs: 3_600_000 });
-    run(first, events.slice(0, 2));
-    const restore = (withWatermark: boolean) => {
+    run(first, events.slice(0, -1));
+    const restore = (withClock: boolean) => {
       const e2 = engine({ stateTtlMs: 3_600_000 });
-      for (const u of ["a", "b"]) e2.restoreUser(u, first.serializeUser(u) as Uint8Array);
-      if (withWatermark) e2.restoreWatermark(first.watermark);
+      for (const u of first.userIds()) e2.restoreUser(u, first.serializeUser(u) as Uint8Array);
+      if (withClock) e2.restoreClock(first.serializeClock());
       return run(e2, next)[0];
     };
-    assert.equal(uninterrupted[2]?.user_txn_count, 0);
+    assert.equal(uninterrupted.at(-1)?.user_txn_count, 0);
     assert.equal(restore(true)?.user_txn_count, 0);
-    assert.equal(restore(false)?.user_txn_count, 1, "without the watermark the restored engine differs");
+    assert.equal(restore(false)?.user_txn_count, 1, "without the clock the restored engine differs");
     // Within the TTL the history is kept.
     const kept = run(engine({ stateTtlMs: 2 * 3_600_000 }), events);
-    assert.equal(kept[2]?.user_txn_count, 1);
-    assert.equal(kept[2]?.is_new_device, 0);
+    assert.equal(kept.at(-1)?.user_txn_count, 1);
+    assert.equal(kept.at(-1)?.is_new_device, 0);
   });
 
   test("dirtyUsers() lists each changed user once until clearDirty()", () => {

@@ -15,6 +15,7 @@
 // Whole-history statistics are the retired events' aggregates (header) plus the buffered prior events,
 // summed per event: nothing is ever subtracted, so an out-of-order event's statistics stay exact.
 import type { Transaction } from "../contract/transaction.ts";
+import { EventClock } from "./event-clock.ts";
 import { FEATURES, featureIndex } from "./registry.ts";
 import { writeStatelessFeatures } from "./stateless.ts";
 
@@ -33,7 +34,23 @@ export interface FeatureEngineOptions {
    * windowed counts, sums and distinct counts saturate at this many events.
    */
   maxEventsPerUser?: number;
+  /**
+   * An event more than this past the partition's head (see EventClock), plus the wall time the
+   * partition has been quiet, is from the future: status FUTURE, no state change (default: no bound).
+   */
+  maxFutureSkewMs?: number;
+  /** An event more than this before the partition's watermark is too old: status TOO_OLD (default: no bound). */
+  maxEventAgeMs?: number;
 }
+
+/** processBatch() status of an event: features computed, state updated. */
+export const ACCEPTED = 0;
+/** processBatch() status: older than its user's newest event minus the lateness. */
+export const LATE = 1;
+/** processBatch() status: beyond the partition's head by more than maxFutureSkewMs. */
+export const FUTURE = 2;
+/** processBatch() status: before the partition's watermark by more than maxEventAgeMs. */
+export const TOO_OLD = 3;
 
 export class FeatureStateError extends Error {
   override name = "FeatureStateError";
@@ -265,6 +282,8 @@ export class FeatureEngine {
   readonly allowedLatenessMs: number;
   readonly stateTtlMs: number;
   readonly maxEventsPerUser: number;
+  readonly maxFutureSkewMs: number;
+  readonly maxEventAgeMs: number;
   private readonly users = new Map<string, number>();
   private arena = new Arena();
   /** Users changed since clearDirty(), each once (H_DIRTY = epoch), plus users whose state was dropped. */
@@ -273,8 +292,8 @@ export class FeatureEngine {
   private readonly stamp = new Uint32Array(256);
   private generation = 0;
   private readonly kindCount = new Int32Array(5);
-  /** Newest event time accepted by this engine (the partition's event-time watermark). */
-  private watermarkMs = Number.NEGATIVE_INFINITY;
+  /** The partition's event-time progress: watermark (idle expiry, too old) and head (future). */
+  private clock = new EventClock();
 
   constructor(options: FeatureEngineOptions) {
     const { allowedLatenessMs, stateTtlMs } = options;
@@ -284,6 +303,12 @@ export class FeatureEngine {
     if (!(stateTtlMs > 0)) throw new RangeError("stateTtlMs must be > 0");
     if (!Number.isInteger(maxEvents) || maxEvents < 1 || maxEvents > 1 << 20)
       throw new RangeError("maxEventsPerUser must be an integer in 1..1048576");
+    const future = options.maxFutureSkewMs ?? Number.POSITIVE_INFINITY;
+    const age = options.maxEventAgeMs ?? Number.POSITIVE_INFINITY;
+    if (!(future >= 0)) throw new RangeError("maxFutureSkewMs must be ≥ 0");
+    if (!(age >= allowedLatenessMs)) throw new RangeError("maxEventAgeMs must be ≥ allowedLatenessMs");
+    this.maxFutureSkewMs = future;
+    this.maxEventAgeMs = age;
     this.allowedLatenessMs = allowedLatenessMs;
     this.stateTtlMs = stateTtlMs;
     this.maxEventsPerUser = maxEvents;
@@ -305,17 +330,33 @@ export class FeatureEngine {
   }
 
   /**
-   * Newest event time this engine accepted: the partition's event-time watermark. Idle users expire
-   * against it (see processBatch), so it is checkpointed with the partition and put back with
-   * restoreWatermark() before the partition's next batch.
+   * The partition's event-time watermark: the median of its last CLOCK_WINDOW accepted event times
+   * (−∞ before CLOCK_MIN_SAMPLES were accepted). Idle users expire against it and events more than
+   * maxEventAgeMs before it are too old, so it is checkpointed with the partition (serializeClock) and
+   * put back with restoreClock() before the partition's next batch. One event cannot move it.
    */
   get watermark(): number {
-    return this.watermarkMs;
+    return this.clock.watermark;
   }
 
-  /** Sets the watermark from a checkpoint (it only moves forward). */
-  restoreWatermark(watermarkMs: number): void {
-    if (watermarkMs > this.watermarkMs) this.watermarkMs = watermarkMs;
+  /** Newest event time the partition accepts now: head + maxFutureSkewMs + the quiet wall time. */
+  futureLimit(wallMs?: number): number {
+    return this.clock.head + this.maxFutureSkewMs + this.clock.quietMs(wallMs);
+  }
+
+  /** Oldest event time the partition accepts: watermark − maxEventAgeMs. */
+  get oldLimit(): number {
+    return this.clock.watermark - this.maxEventAgeMs;
+  }
+
+  /** The event clock's state as bytes, for the partition's checkpoint. */
+  serializeClock(): Uint8Array {
+    return this.clock.serialize();
+  }
+
+  /** Puts back the event clock from serializeClock()'s bytes (on assignment, with the users). */
+  restoreClock(bytes: Uint8Array): void {
+    this.clock.restore(bytes);
   }
 
   hasUser(userId: string): boolean {
@@ -323,17 +364,20 @@ export class FeatureEngine {
   }
 
   /**
-   * For each event i: status[i] = 0 and out[i·W .. i·W+W) = its feature vector (W = FEATURES.length),
-   * or status[i] = 1 (late: see allowedLatenessMs) with the row set to NaN and no state change.
-   * A user whose newest event is more than stateTtlMs before the watermark (the newest event time
-   * accepted so far, this event included) is first dropped, as expire() would have, and starts cold.
-   * `eventTimes[i]` is events[i].timestamp in epoch ms. Returns the number of late events.
+   * For each event i: status[i] = ACCEPTED and out[i·W .. i·W+W) = its feature vector
+   * (W = FEATURES.length), or status[i] = FUTURE, TOO_OLD (the partition's bounds, checked first) or
+   * LATE (see allowedLatenessMs) with the row set to NaN and no change to any state or the clock.
+   * A user whose newest event is more than stateTtlMs before the watermark (as of the events before
+   * this one) is first dropped, as expire() would have, and starts cold. `eventTimes[i]` is
+   * events[i].timestamp in epoch ms; `wallMs` the wall time the batch was taken at (only widens the
+   * future bound after a quiet spell; omitted: no widening). Returns the number not accepted.
    */
   processBatch(
     events: readonly Transaction[],
     eventTimes: ArrayLike<number>,
     out: Float64Array,
     status: Uint8Array,
+    wallMs?: number,
   ): number {
     const n = events.length;
     if (eventTimes.length < n || status.length < n || out.length < n * WIDTH)
@@ -342,31 +386,36 @@ export class FeatureEngine {
     for (let i = 0; i < n; i++)
       if (!Number.isFinite(eventTimes[i]))
         throw new RangeError(`processBatch: eventTimes[${i}] is not finite`);
-    let late = 0;
+    let rejected = 0;
     for (let i = 0; i < n; i++) {
-      if (this.processOne(events[i] as Transaction, eventTimes[i] as number, out, i * WIDTH)) {
-        status[i] = 0;
+      const t = eventTimes[i] as number;
+      let s: number;
+      if (t > this.futureLimit(wallMs)) s = FUTURE;
+      else if (t < this.oldLimit) s = TOO_OLD;
+      else s = this.processOne(events[i] as Transaction, t, out, i * WIDTH) ? ACCEPTED : LATE;
+      status[i] = s;
+      if (s === ACCEPTED) {
+        this.clock.add(t, wallMs);
       } else {
-        status[i] = 1;
-        late++;
+        rejected++;
         out.fill(Number.NaN, i * WIDTH, (i + 1) * WIDTH);
       }
     }
-    return late;
+    return rejected;
   }
 
   private processOne(ev: Transaction, t: number, out: Float64Array, row: number): boolean {
     const userId = ev.user_id;
     let h = this.users.get(userId);
     let chunks = this.arena.chunks;
-    if (t > this.watermarkMs) this.watermarkMs = t;
+    const watermark = this.clock.watermark;
     if (h !== undefined) {
       // Idle past the TTL: the user starts afresh, exactly as if expire() had dropped it before this
       // event. Deciding by event time here (and not only in the periodic expire()) makes the features
       // independent of when expire() happens to run, so a restarted worker computes the same ones.
       const d = chunks[h >>> CHUNK_BITS] as Float64Array;
       const b = h & CHUNK_MASK;
-      if ((d[b + H_MAX_SEEN] as number) < this.watermarkMs - this.stateTtlMs) {
+      if ((d[b + H_MAX_SEEN] as number) < watermark - this.stateTtlMs) {
         this.arena.release(h, d[b + H_SIZE] as number);
         this.users.delete(userId);
         h = undefined;
@@ -742,7 +791,7 @@ export class FeatureEngine {
    * dirtyUsers(), with serializeUser() returning undefined, so their checkpoints can be deleted.
    * Cost: one pass over all users; call it every few seconds, not per batch.
    */
-  expire(watermarkMs: number = this.watermarkMs): string[] {
+  expire(watermarkMs: number = this.clock.watermark): string[] {
     const limit = watermarkMs - this.stateTtlMs;
     const dropped: string[] = [];
     const chunks = this.arena.chunks;
@@ -807,6 +856,7 @@ export class FeatureEngine {
     this.arena = new Arena();
     this.dirty = [];
     this.epoch++;
+    this.clock = new EventClock();
   }
 
   /**

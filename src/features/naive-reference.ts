@@ -3,6 +3,7 @@
 // (engine.property.test.ts). Slow on purpose; never used on the hot path.
 import type { Transaction } from "../contract/transaction.ts";
 import { eventValues, haversineKm } from "./engine.ts";
+import { CLOCK_MIN_SAMPLES, CLOCK_WINDOW } from "./event-clock.ts";
 import { BEHAVIOURAL_FEATURES } from "./registry.ts";
 
 interface Past {
@@ -31,12 +32,49 @@ export class NaiveReference {
   readonly allowedLatenessMs: number;
   readonly stateTtlMs: number;
   private readonly history = new Map<string, Past[]>();
-  private watermark = Number.NEGATIVE_INFINITY;
+  /** Every accepted event time, in arrival order. */
+  private readonly accepted: number[] = [];
 
-  /** `stateTtlMs`: a user idle longer than this behind the newest event time seen starts afresh. */
-  constructor(allowedLatenessMs: number, stateTtlMs = Number.POSITIVE_INFINITY) {
+  readonly maxFutureSkewMs: number;
+  readonly maxEventAgeMs: number;
+  /** Why process() last returned undefined. */
+  lastRejection: "late" | "future" | "too_old" | undefined;
+
+  /**
+   * `stateTtlMs`: a user idle longer than this behind the watermark starts afresh; the bounds as
+   * FeatureEngine's options (no wall time: no quiet-spell widening).
+   */
+  constructor(
+    allowedLatenessMs: number,
+    stateTtlMs = Number.POSITIVE_INFINITY,
+    bounds: { maxFutureSkewMs?: number; maxEventAgeMs?: number } = {},
+  ) {
     this.allowedLatenessMs = allowedLatenessMs;
     this.stateTtlMs = stateTtlMs;
+    this.maxFutureSkewMs = bounds.maxFutureSkewMs ?? Number.POSITIVE_INFINITY;
+    this.maxEventAgeMs = bounds.maxEventAgeMs ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Quantile q of the last CLOCK_WINDOW accepted times (the element at floor(q·(n − 1)) sorted). */
+  private quantile(q: number): number {
+    const recent = this.accepted.slice(-CLOCK_WINDOW).sort((a, b) => a - b);
+    return recent[Math.floor(q * (recent.length - 1))] as number;
+  }
+
+  /** median + 2 × (median − lower quartile), +∞ before CLOCK_MIN_SAMPLES were accepted. */
+  get head(): number {
+    if (this.accepted.length < CLOCK_MIN_SAMPLES) return Number.POSITIVE_INFINITY;
+    const median = this.quantile(0.5);
+    return median + 2 * (median - this.quantile(0.25));
+  }
+
+  /**
+   * The median of the last CLOCK_WINDOW accepted event times (the lower one of an even count), −∞
+   * before CLOCK_MIN_SAMPLES were accepted: the rule EventClock implements with a sorted ring.
+   */
+  get watermark(): number {
+    if (this.accepted.length < CLOCK_MIN_SAMPLES) return Number.NEGATIVE_INFINITY;
+    return this.quantile(0.5);
   }
 
   /** Forgets users whose newest event time is before `before`; returns them. */
@@ -51,14 +89,25 @@ export class NaiveReference {
     return dropped;
   }
 
-  /** The behavioural features (BEHAVIOURAL_FEATURES order) of the event, or undefined when late. */
+  /** The behavioural features (BEHAVIOURAL_FEATURES order) of the event, or undefined when rejected. */
   process(ev: Transaction, t: number): number[] | undefined {
-    this.watermark = Math.max(this.watermark, t);
+    this.lastRejection = undefined;
+    if (t > this.head + this.maxFutureSkewMs) {
+      this.lastRejection = "future";
+      return undefined;
+    }
+    if (t < this.watermark - this.maxEventAgeMs) {
+      this.lastRejection = "too_old";
+      return undefined;
+    }
     const before = this.history.get(ev.user_id);
     if (before?.every((e) => e.t < this.watermark - this.stateTtlMs)) this.history.delete(ev.user_id);
     const all = this.history.get(ev.user_id) ?? [];
     const maxSeen = all.reduce((m, e) => Math.max(m, e.t), Number.NEGATIVE_INFINITY);
-    if (t < maxSeen - this.allowedLatenessMs) return undefined;
+    if (t < maxSeen - this.allowedLatenessMs) {
+      this.lastRejection = "late";
+      return undefined;
+    }
     const prior = all.filter((e) => e.t <= t);
     const inWindow = (w: number) => prior.filter((e) => e.t > t - w);
     const sum = (es: Past[]) => es.reduce((s, e) => s + e.amount, 0);
@@ -114,6 +163,7 @@ export class NaiveReference {
     };
     all.push({ t, amount: ev.amount, lat, lon, ...v });
     this.history.set(ev.user_id, all);
+    this.accepted.push(t);
     return BEHAVIOURAL_FEATURES.map((f) => {
       const x = values[f.name];
       if (x === undefined) throw new Error(`reference lacks feature ${f.name}`);

@@ -57,7 +57,9 @@ export class Ownership {
       const state = await retry("load feature state", () => store.loadPartitionState(group, topic, p));
       const engine = new FeatureEngine(this.#opts.engine);
       for (const [userId, bytes] of state.users) engine.restoreUser(userId, bytes);
-      if (state.watermarkMs !== null) engine.restoreWatermark(state.watermarkMs);
+      // The clock holds the watermark; a checkpoint from before it (watermark_ms only) starts a fresh
+      // clock rather than trusting a watermark that one event may have dragged.
+      if (state.clock !== null) engine.restoreClock(state.clock);
       this.#owned.get(p)?.engine.clear();
       this.#owned.set(p, { from: stored.get(p) ?? null, engine, lastExpire: performance.now() });
       logger.debug(

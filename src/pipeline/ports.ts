@@ -101,12 +101,16 @@ export interface CheckpointAdvance {
   to: bigint;
   /** The partition's event-time watermark (epoch ms) as of `to`, stored with it. */
   watermarkMs?: number;
+  /** The partition's event clock (FeatureEngine.serializeClock) as of `to`, stored with it. */
+  clock?: Uint8Array;
 }
 
 export interface PartitionState {
   users: Map<string, Uint8Array>;
   /** Null when never checkpointed (or checkpointed without one). */
   watermarkMs: number | null;
+  /** The event clock's bytes (null when checkpointed without one). */
+  clock: Uint8Array | null;
 }
 
 /** What identifies a stored transaction: its id and event time (epoch ms). */

@@ -218,7 +218,15 @@ export async function runWorker(opts: WorkerOptions, signal: AbortSignal): Promi
             scored: out.scored,
             deadLetters: out.deadLetters,
             checkpoints: [
-              { group: opts.group, topic, partition, from, to, watermarkMs: part.engine.watermark },
+              {
+                group: opts.group,
+                topic,
+                partition,
+                from,
+                to,
+                watermarkMs: part.engine.watermark,
+                clock: part.engine.serializeClock(),
+              },
             ],
             userStates: userStateWrites(part, opts.group, topic, partition),
             alerts: out.alerts,

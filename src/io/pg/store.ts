@@ -110,13 +110,18 @@ export function createStore(db: Db, options: StoreOptions = {}): PgStore {
       );
       const users = new Map<string, Uint8Array>();
       for (const row of r.rows) users.set(row.user_id, new Uint8Array(Buffer.from(row.state, "base64")));
-      const w = await db.query<{ watermark_ms: string | null }>(
-        `SELECT watermark_ms::text AS watermark_ms FROM checkpoints
+      const w = await db.query<{ watermark_ms: string | null; event_clock: string | null }>(
+        `SELECT watermark_ms::text AS watermark_ms, encode(event_clock, 'base64') AS event_clock FROM checkpoints
           WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4`,
         params,
       );
       const text = w.rows[0]?.watermark_ms ?? null;
-      return { users, watermarkMs: text === null ? null : Number(text) };
+      const clock = w.rows[0]?.event_clock ?? null;
+      return {
+        users,
+        watermarkMs: text === null ? null : Number(text),
+        clock: clock === null ? null : new Uint8Array(Buffer.from(clock, "base64")),
+      };
     },
     async writeBatch(write: BatchWrite) {
       const userStates = write.userStates ?? [];
@@ -183,13 +188,20 @@ async function advanceCheckpoint(tx: Queryable, a: CheckpointAdvance): Promise<v
   const r =
     a.from === null
       ? await tx.query(
-          `INSERT INTO checkpoints (consumer_group, topic, partition, next_offset, watermark_ms)
-           VALUES ($1, $2, $3::int4, $4::bigint, $5::float8) ON CONFLICT DO NOTHING`,
-          [a.group, a.topic, String(a.partition), a.to.toString(), watermarkText(a.watermarkMs)],
+          `INSERT INTO checkpoints (consumer_group, topic, partition, next_offset, watermark_ms, event_clock)
+           VALUES ($1, $2, $3::int4, $4::bigint, $5::float8, decode($6, 'base64')) ON CONFLICT DO NOTHING`,
+          [
+            a.group,
+            a.topic,
+            String(a.partition),
+            a.to.toString(),
+            watermarkText(a.watermarkMs),
+            clockText(a.clock),
+          ],
         )
       : await tx.query(
-          `UPDATE checkpoints SET next_offset = $4::bigint, watermark_ms = coalesce($6::float8, watermark_ms),
-                  updated_at = now()
+          `UPDATE checkpoints SET next_offset = $4::bigint, watermark_ms = $6::float8,
+                  event_clock = coalesce(decode($7, 'base64'), event_clock), updated_at = now()
             WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4 AND next_offset = $5::bigint`,
           [
             a.group,
@@ -198,9 +210,17 @@ async function advanceCheckpoint(tx: Queryable, a: CheckpointAdvance): Promise<v
             a.to.toString(),
             a.from.toString(),
             watermarkText(a.watermarkMs),
+            clockText(a.clock),
           ],
         );
   if (r.rowCount !== 1) throw new CheckpointConflictError(a.topic, a.partition);
+}
+
+/** The event clock's bytes as base64 for decode(), or null (keep what is stored). */
+function clockText(clock: Uint8Array | undefined): string | null {
+  return clock === undefined
+    ? null
+    : Buffer.from(clock.buffer, clock.byteOffset, clock.byteLength).toString("base64");
 }
 
 /** A finite watermark as text for float8, else null (no event accepted yet). */
@@ -362,16 +382,17 @@ async function writeUserStates(tx: Queryable, states: UserStateWrite[]): Promise
  */
 const WRITE_BATCH = `WITH adv AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb)
-      AS a(g text, t text, p int4, "from" bigint, "to" bigint, w float8)),
+      AS a(g text, t text, p int4, "from" bigint, "to" bigint, w float8, k text)),
   fenced AS (
-    UPDATE checkpoints c SET next_offset = a."to", watermark_ms = coalesce(a.w, c.watermark_ms), updated_at = now()
+    UPDATE checkpoints c SET next_offset = a."to", watermark_ms = a.w,
+           event_clock = coalesce(decode(a.k, 'base64'), c.event_clock), updated_at = now()
       FROM adv a
      WHERE a."from" IS NOT NULL AND c.consumer_group = a.g AND c.topic = a.t AND c.partition = a.p
        AND c.next_offset = a."from"
     RETURNING 1),
   fresh AS (
-    INSERT INTO checkpoints (consumer_group, topic, partition, next_offset, watermark_ms)
-    SELECT a.g, a.t, a.p, a."to", a.w FROM adv a WHERE a."from" IS NULL
+    INSERT INTO checkpoints (consumer_group, topic, partition, next_offset, watermark_ms, event_clock)
+    SELECT a.g, a.t, a.p, a."to", a.w, decode(a.k, 'base64') FROM adv a WHERE a."from" IS NULL
     ON CONFLICT DO NOTHING
     RETURNING 1),
   fence AS (
@@ -405,6 +426,7 @@ async function writeAsOneStatement(
                 from: advance.from === null ? null : advance.from.toString(),
                 to: advance.to.toString(),
                 w: watermarkText(advance.watermarkMs),
+                k: clockText(advance.clock),
               },
             ],
       ),
