@@ -7,6 +7,7 @@ import { registerBacktest } from "./backtest.ts";
 import { registerDemo } from "./demo.ts";
 import { registerMigrate } from "./migrate.ts";
 import { ModelCliError, registerModel } from "./model.ts";
+import { GbdtCliError } from "./model-gbdt.ts";
 import { OutputFileError } from "./output.ts";
 import { registerReplay } from "./replay.ts";
 import { registerRules } from "./rules.ts";
@@ -43,7 +44,8 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof ConfigError ||
       err instanceof InputFileError ||
       err instanceof OutputFileError ||
-      err instanceof ModelCliError
+      err instanceof ModelCliError ||
+      err instanceof GbdtCliError
     ) {
       process.stderr.write(`fraudstream: ${err.message}\n`);
       process.exitCode = 2;

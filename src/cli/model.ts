@@ -15,6 +15,7 @@ import {
 import { loadModel, ModelFormatError, saveModel } from "../model/format.ts";
 import { IsolationForest } from "../model/iforest.ts";
 import { type Dataset, DatasetError, loadDataset } from "../offline/dataset.ts";
+import { addGbdtTrainOptions, type GbdtTrainFlags, trainGbdtCommand } from "./model-gbdt.ts";
 import { intFlag, numberFlag, requireServices } from "./options.ts";
 import { printSummary, progressBar } from "./progress.ts";
 
@@ -116,12 +117,12 @@ export function registerModel(program: Command): void {
     .command("model")
     .description("Train, score, evaluate and manage isolation forest models");
 
-  model
+  const train = model
     .command("train")
     .description(
-      "Fit an isolation forest on a file of transactions (features computed as the worker does) or of features",
+      "Fit an isolation forest (--kind iforest, on transactions or a feature table) or supervised boosted trees (--kind gbdt, on labelled transactions or PostgreSQL)",
     )
-    .requiredOption("--input <file>", "CSV, JSON Lines or Parquet")
+    .option("--input <file>", "CSV, JSON Lines or Parquet")
     .requiredOption("--out <model.json>", "where to write the model")
     .option("--label <column>", "label column (0/1): left out of the features, used for the evaluation")
     .option("--features <a,b,…>", "feature columns in order (default: all)", listFlag)
@@ -135,10 +136,12 @@ export function registerModel(program: Command): void {
       "auto",
     )
     .option("--seed <n>", "random seed", intFlag(0, 0xffffffff), 0)
-    .option("--id <version>", "model version stamped on every decision (default: derived from the content)")
-    .action(
-      async (flags: {
-        input: string;
+    .option("--id <version>", "model version stamped on every decision (default: derived from the content)");
+  addGbdtTrainOptions(train).action(
+    async (
+      flags: GbdtTrainFlags & {
+        kind: "iforest" | "gbdt";
+        input?: string;
         out: string;
         label?: string;
         features?: string[];
@@ -148,65 +151,68 @@ export function registerModel(program: Command): void {
         contamination: "auto" | number;
         seed: number;
         id?: string;
-      }) => {
-        const data = await dataset(flags.input, flags.label, flags.features);
-        const started = performance.now();
-        process.stderr.write(
-          `fitting ${flags.trees} trees on ${data.rows} rows × ${data.featureNames.length} features…\n`,
-        );
-        const forest = new IsolationForest({
-          nEstimators: flags.trees,
-          maxSamples: flags.sampleSize ?? "auto",
-          maxFeatures: flags.maxFeatures,
-          contamination: flags.contamination,
-          seed: flags.seed,
-        }).fit(data.X, data.rows, data.featureNames.length);
-        const fitMs = performance.now() - started;
-        let metrics = null;
-        if (data.labels !== null) {
-          const scores = new Float64Array(data.rows);
-          forest.anomalyScores(data.X, data.rows, scores);
-          metrics = evaluate(scores, data.labels, { threshold: -forest.offset });
-        }
-        const draft = {
-          modelVersion: flags.id ?? "pending",
-          featureNames: data.featureNames,
-          featureSetVersion: data.featureSetVersion,
-          training: {
-            rows: data.rows,
-            timeRange: data.timeRange,
-            trainedAt: new Date().toISOString(),
-            trainer: "fraudstream",
-            source: flags.input,
-          },
-          metrics,
-        };
-        // Without --id the version is a digest of the trees and settings: the same fit gets the same id.
-        const version =
-          flags.id ??
-          `iforest-${new Date().toISOString().slice(0, 10).replaceAll("-", "")}-${createHash("sha256")
-            .update(
-              saveModel(forest, {
-                ...draft,
-                training: { ...draft.training, trainedAt: "1970-01-01T00:00:00Z" },
-              }),
-            )
-            .digest("hex")
-            .slice(0, 10)}`;
-        await writeFile(flags.out, saveModel(forest, { ...draft, modelVersion: version }));
-        printSummary({
-          model: version,
-          out: flags.out,
-          kind: data.kind,
-          rows: data.rows,
-          skipped: data.skipped.length,
-          features: data.featureNames.length,
-          fitMs: Math.round(fitMs),
-          rocAuc: metrics?.rocAuc ?? null,
-          averagePrecision: metrics?.averagePrecision ?? null,
-        });
       },
-    );
+    ) => {
+      if (flags.kind === "gbdt") return trainGbdtCommand(flags);
+      if (flags.input === undefined) throw new CliError("model train --kind iforest needs --input FILE");
+      const data = await dataset(flags.input, flags.label, flags.features);
+      const started = performance.now();
+      process.stderr.write(
+        `fitting ${flags.trees} trees on ${data.rows} rows × ${data.featureNames.length} features…\n`,
+      );
+      const forest = new IsolationForest({
+        nEstimators: flags.trees,
+        maxSamples: flags.sampleSize ?? "auto",
+        maxFeatures: flags.maxFeatures,
+        contamination: flags.contamination,
+        seed: flags.seed,
+      }).fit(data.X, data.rows, data.featureNames.length);
+      const fitMs = performance.now() - started;
+      let metrics = null;
+      if (data.labels !== null) {
+        const scores = new Float64Array(data.rows);
+        forest.anomalyScores(data.X, data.rows, scores);
+        metrics = evaluate(scores, data.labels, { threshold: -forest.offset });
+      }
+      const draft = {
+        modelVersion: flags.id ?? "pending",
+        featureNames: data.featureNames,
+        featureSetVersion: data.featureSetVersion,
+        training: {
+          rows: data.rows,
+          timeRange: data.timeRange,
+          trainedAt: new Date().toISOString(),
+          trainer: "fraudstream",
+          source: flags.input,
+        },
+        metrics,
+      };
+      // Without --id the version is a digest of the trees and settings: the same fit gets the same id.
+      const version =
+        flags.id ??
+        `iforest-${new Date().toISOString().slice(0, 10).replaceAll("-", "")}-${createHash("sha256")
+          .update(
+            saveModel(forest, {
+              ...draft,
+              training: { ...draft.training, trainedAt: "1970-01-01T00:00:00Z" },
+            }),
+          )
+          .digest("hex")
+          .slice(0, 10)}`;
+      await writeFile(flags.out, saveModel(forest, { ...draft, modelVersion: version }));
+      printSummary({
+        model: version,
+        out: flags.out,
+        kind: data.kind,
+        rows: data.rows,
+        skipped: data.skipped.length,
+        features: data.featureNames.length,
+        fitMs: Math.round(fitMs),
+        rocAuc: metrics?.rocAuc ?? null,
+        averagePrecision: metrics?.averagePrecision ?? null,
+      });
+    },
+  );
 
   model
     .command("score")

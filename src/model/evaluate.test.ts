@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   averagePrecision,
+  cardPrecisionAtK,
   confusionAt,
+  detectionReport,
   evaluate,
+  prAuc,
   prCurve,
   rocAuc,
   rocCurve,
@@ -104,5 +107,66 @@ describe("evaluation", () => {
     assert.throws(() => rocAuc([1, 2], [1]), /2 scores but 1 labels/);
     assert.throws(() => rocAuc([1, Number.NaN], [1, 0]), /score 1 is NaN/);
     assert.throws(() => rocAuc([1, 2], [1, 2]), /label 1 is 2/);
+  });
+});
+
+describe("card precision at top k per day and the detection report", () => {
+  const D = 86_400_000;
+  // Day 0: card a (0.9 legit, 0.2 fraud → risk 0.9, compromised), b (0.8 legit), c (0.7 fraud).
+  // Day 1: card a (0.3 legit), d (0.95 fraud).
+  const scores = [0.9, 0.2, 0.8, 0.7, 0.3, 0.95];
+  const labels = [0, 1, 0, 1, 0, 1];
+  const times = [1000, 2000, 3000, 4000, D + 10, D + 20];
+  const cards = ["a", "a", "b", "c", "a", "d"];
+
+  it("matches the hand-worked figures", () => {
+    // k = 2: day 0 top 2 = a (compromised), b → 1/2; day 1 top 2 = d (compromised), a → 1/2; mean 1/2.
+    const r2 = cardPrecisionAtK(scores, labels, times, cards, 2);
+    assert.equal(r2.days, 2);
+    assert.deepEqual(
+      r2.perDay.map((d) => [d.day, d.cards, d.precision]),
+      [
+        ["1970-01-01T00:00:00.000Z", 3, 0.5],
+        ["1970-01-02T00:00:00.000Z", 2, 0.5],
+      ],
+    );
+    assert.equal(r2.mean, 0.5);
+    // k = 1: day 0 a → 1; day 1 d → 1.
+    assert.equal(cardPrecisionAtK(scores, labels, times, cards, 1).mean, 1);
+    // k = 3: day 0 a, b, c → 2/3; day 1 only 2 cards, 1 compromised → 1/3 (divided by k); mean 1/2.
+    close(cardPrecisionAtK(scores, labels, times, cards, 3).mean as number, (2 / 3 + 1 / 3) / 2);
+  });
+
+  it("reports ranking, the REVIEW/BLOCK confusions and card precision in one schema-checked shape", () => {
+    const r = detectionReport({
+      set: "test",
+      scores,
+      labels,
+      thresholds: { review: 0.7, block: 0.9 },
+      cards: { times, ids: cards, k: 2 },
+    });
+    assert.equal(r.rows, 6);
+    assert.equal(r.positives, 3);
+    // review at 0.7 flags 0.95 (fraud), 0.9 (legit), 0.8 (legit), 0.7 (fraud): precision 1/2, recall 2/3.
+    assert.equal(r.review?.precision, 0.5);
+    close(r.review?.recall as number, 2 / 3);
+    // block at 0.9 flags 0.95 (fraud), 0.9 (legit).
+    assert.equal(r.block?.tp, 1);
+    assert.equal(r.block?.fp, 1);
+    // ROC: positives 0.95, 0.7, 0.2 against negatives 0.9, 0.8, 0.3: 3 + 1 + 0 = 4 of 9.
+    close(r.rocAuc as number, 4 / 9);
+    // AP: ranks 0.95+ 0.9- 0.8- 0.7+ 0.3- 0.2+: ⅓·1 + ⅓·½ + ⅓·½ = 2/3.
+    close(r.prAuc as number, 2 / 3);
+    close(prAuc(scores, labels), 2 / 3);
+    assert.equal(r.cardPrecision?.mean, 0.5);
+    assert.equal(
+      detectionReport({ set: "x", scores, labels, thresholds: { review: null, block: null } }).cardPrecision,
+      null,
+    );
+  });
+
+  it("rejects mismatched inputs and a bad k", () => {
+    assert.throws(() => cardPrecisionAtK([1], [1], [0, 1], ["a"], 1), /1 scores but 1 labels, 2 times/);
+    assert.throws(() => cardPrecisionAtK([1], [1], [0], ["a"], 0), /k must be/);
   });
 });

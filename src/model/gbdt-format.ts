@@ -6,7 +6,7 @@
 // Field reference: docs/model.md, "Boosted trees".
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { evaluationSchema } from "./evaluate.ts";
+import { detectionReportSchema, evaluationSchema } from "./evaluate.ts";
 import {
   decodeBytes,
   decodeFloat64,
@@ -59,6 +59,25 @@ export const gbdtFileSchema = z
     scoreThreshold: z.number().min(0).max(1).nullable(),
     /** Evaluation on labelled data, when there was some. */
     metrics: evaluationSchema.nullable(),
+    /** `model train --kind gbdt`'s report: the time split and detection on its validation and test periods. */
+    report: z
+      .object({
+        labelDelayMs: z.number().min(0),
+        asOf: isoTime,
+        validationFrom: isoTime.nullable(),
+        testFrom: isoTime.nullable(),
+        rows: z.object({
+          train: z.number().int().min(0),
+          validation: z.number().int().min(0),
+          test: z.number().int().min(0),
+          unlabelled: z.number().int().min(0),
+          gap: z.number().int().min(0),
+        }),
+        validation: detectionReportSchema.nullable(),
+        test: detectionReportSchema.nullable(),
+      })
+      .strict()
+      .optional(),
     ensemble: z
       .object({
         /** Binary classification: score = sigmoid(margin). The only objective this build serves. */
@@ -95,10 +114,12 @@ export type GbdtFile = z.infer<typeof gbdtFileSchema>;
 /** Everything in a model file but the trees. */
 export type GbdtMeta = Omit<GbdtFile, "format" | "formatVersion" | "ensemble">;
 /** What saveGbdtModel needs besides the ensemble: scoreThreshold and metrics may be left out. */
-export type GbdtMetaInput = Omit<GbdtMeta, "featureNames" | "scoreThreshold" | "metrics"> & {
+export type GbdtMetaInput = Omit<GbdtMeta, "featureNames" | "scoreThreshold" | "metrics" | "report"> & {
   scoreThreshold?: number | null;
   metrics?: GbdtMeta["metrics"];
+  report?: GbdtMeta["report"];
 };
+export type GbdtTrainingReport = NonNullable<GbdtFile["report"]>;
 
 function encodeUint8(a: Uint8Array): z.infer<typeof uint8Array> {
   return {
@@ -174,6 +195,7 @@ export function saveGbdtModel(e: TreeEnsemble, meta: GbdtMetaInput): string {
     training: meta.training,
     scoreThreshold: meta.scoreThreshold ?? null,
     metrics: meta.metrics ?? null,
+    ...(meta.report === undefined ? {} : { report: meta.report }),
     ensemble: {
       objective: "binary:logistic",
       nFeatures: e.featureNames.length,

@@ -99,6 +99,8 @@ export interface TrainingData {
 export interface FitOptions {
   /** Milliseconds from an arbitrary origin (performance.now); the report's times are null without it. */
   readonly clock?: (() => number) | undefined;
+  /** Called after each boosting iteration (1-based) with maxIter, e.g. for a progress bar. */
+  readonly onIteration?: ((iteration: number, maxIter: number) => void) | undefined;
 }
 
 export interface FitReport {
@@ -897,6 +899,7 @@ export function fitGbdt(data: TrainingData, params: unknown = {}, options: FitOp
       }
     }
     trees.push(finish(built, mapper));
+    options.onIteration?.(it + 1, p.maxIter);
     if (validationLoss !== null) {
       addBinnedTree(built, c, valRaw, nTrain, nVal);
       validationLoss.push(logLoss(valRaw, labels, weights, nTrain, nVal));

@@ -12,3 +12,5 @@ export type { ActiveRules, RuleSetRegistry, RuleSetSummary } from "./rule-sets.t
 export { createRuleSetRegistry, RuleSetRegistryError } from "./rule-sets.ts";
 export type { PgliteStoreOptions, PgStore, PgStoreOptions, StoreOptions } from "./store.ts";
 export { createPgliteStore, createPgStore, createStore } from "./store.ts";
+export type { StoredLabelledRows } from "./training.ts";
+export { loadStoredLabelledRows } from "./training.ts";
