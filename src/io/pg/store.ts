@@ -200,7 +200,7 @@ async function advanceCheckpoint(tx: Queryable, a: CheckpointAdvance): Promise<v
           ],
         )
       : await tx.query(
-          `UPDATE checkpoints SET next_offset = $4::bigint, watermark_ms = $6::float8,
+          `UPDATE checkpoints SET next_offset = $4::bigint, watermark_ms = coalesce($6::float8, watermark_ms),
                   event_clock = coalesce(decode($7, 'base64'), event_clock), updated_at = now()
             WHERE consumer_group = $1 AND topic = $2 AND partition = $3::int4 AND next_offset = $5::bigint`,
           [
@@ -384,7 +384,7 @@ const WRITE_BATCH = `WITH adv AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb)
       AS a(g text, t text, p int4, "from" bigint, "to" bigint, w float8, k text)),
   fenced AS (
-    UPDATE checkpoints c SET next_offset = a."to", watermark_ms = a.w,
+    UPDATE checkpoints c SET next_offset = a."to", watermark_ms = coalesce(a.w, c.watermark_ms),
            event_clock = coalesce(decode(a.k, 'base64'), c.event_clock), updated_at = now()
       FROM adv a
      WHERE a."from" IS NOT NULL AND c.consumer_group = a.g AND c.topic = a.t AND c.partition = a.p
